@@ -46,13 +46,15 @@ enum class jwk_errc {
     unsupported_kty,
     not_for_signing,    // "use" present and not "sig", or key_ops without "verify"
     unknown_alg,        // "alg" present but not in the table (or "none")
-    alg_kty_mismatch,   // "alg" names an algorithm of another key type
-    bad_member,         // a required member missing, not a string, or not base64url
+    alg_kty_mismatch,   // "alg" names an algorithm of another key type or EC curve
+    bad_member,         // a member missing, of the wrong JSON type, not base64url, or of
+                        // the wrong size (EC/OKP coordinates); an even RSA modulus
     rsa_too_small,      // modulus under 2048 bits
-    rsa_bad_exponent,   // e is 1, even or absurdly large
+    rsa_bad_exponent,   // e is 1, even or absurdly large (over 64 bits)
+    rsa_too_large,      // modulus over 16384 bits (OpenSSL's verification limit)
     unsupported_curve,
     point_not_on_curve,
-    private_key,        // "d" (or other private members) present in a remote set
+    private_key,        // "d" (or another private member) present, local or remote
     oct_not_allowed,    // symmetric key where only public keys may come
     openssl_failure,
 };
@@ -60,9 +62,15 @@ enum class jwk_errc {
 const boost::system::error_category& jwk_category() noexcept;
 boost::system::error_code make_error_code(jwk_errc e) noexcept;
 
-// Builds a key from one JWK object. `allow_oct` is true only for locally configured
-// key sets (inline `jwks` / `jwks_file`), never for a remote JWKS.
-// Errors: jwk_errc.
+// Builds a key from one JWK object (RFC 7517 4, RFC 7518 6, RFC 8037 2). `allow_oct` is
+// true only for locally configured key sets (inline `jwks` / `jwks_file`), never for a
+// remote JWKS. A JWK carrying any private member ("d", "p", "q", "dp", "dq", "qi", "oth")
+// is refused (private_key), local or remote: a verifier has no use for private material
+// and must not keep it in memory. "use" other than "sig" or "key_ops" without "verify"
+// -> not_for_signing; "alg", when present, must be known and fit kty (and the EC curve).
+// `fingerprint` is the hex RFC 7638 thumbprint (SHA-256) computed over the canonical
+// (minimal, re-encoded) members, so the same key always has the same fingerprint; for
+// oct keys it is SHA-256 over a domain tag and the secret. Errors: jwk_errc.
 result<std::shared_ptr<const jwk>> parse_jwk(const boost::json::object& obj, bool allow_oct);
 
 } // namespace jwtgate::core

@@ -8,7 +8,7 @@ packages=(
     libboost-test1.81-dev libboost-program-options1.81-dev
     libssl-dev libyaml-cpp-dev openssl
     python3 python3-jwt python3-cryptography python3-yaml
-    curl
+    curl clang-format-14
 )
 
 missing=()
