@@ -11,6 +11,11 @@ packages=(
     curl clang-format-14
 )
 
+# Node.js and npm validate the Kubernetes manifests; keep a newer one if present.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
