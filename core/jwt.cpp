@@ -155,9 +155,9 @@ struct segments {
     std::string_view signature;
 };
 
-// Splits into exactly three non-empty segments. An empty signature (an "unsecured" JWS,
-// RFC 7515 A.5) is refused here like any other empty segment: jwtgate never accepts an
-// unsigned token.
+// Splits into exactly three segments; header and payload must be non-empty. An empty
+// signature (an "unsecured" JWS, RFC 7515 A.5) is refused by parse_jws after the header
+// checks, so that "alg":"none" is reported as such.
 result<segments> split_segments(std::string_view token) {
     const auto dots = std::count(token.begin(), token.end(), '.');
     if (dots == 4) {
@@ -170,7 +170,7 @@ result<segments> split_segments(std::string_view token) {
     const std::size_t second = token.find('.', first + 1);
     segments s{token.substr(0, first), token.substr(first + 1, second - first - 1),
                token.substr(second + 1)};
-    if (s.header.empty() || s.payload.empty() || s.signature.empty()) {
+    if (s.header.empty() || s.payload.empty()) {
         return auth_errc::malformed_token;
     }
     return s;
@@ -254,6 +254,9 @@ result<jws> parse_jws(std::string_view token, std::size_t max_bytes) {
     }
     if (auto checked = check_header(out); !checked) {
         return checked.error();
+    }
+    if (parts->signature.empty()) {
+        return auth_errc::malformed_token; // jwtgate never accepts an unsigned token
     }
     {
         const auto payload_json = base64url_decode(parts->payload);

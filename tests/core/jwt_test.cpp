@@ -76,6 +76,8 @@ const bad_row bad_rows[] = {
     {"empty header segment", "." + p + "." + s, auth_errc::malformed_token},
     {"empty payload segment", h + ".." + s, auth_errc::malformed_token},
     {"empty signature (unsecured JWS)", h + "." + p + ".", auth_errc::malformed_token},
+    {"unsecured JWS with alg none", b64(R"({"alg":"none"})") + "." + p + ".", auth_errc::alg_none},
+    {"empty signature, bad payload", h + ".!.", auth_errc::malformed_token},
     // Strict base64url.
     {"padded header", h + "==." + p + "." + s, auth_errc::bad_base64},
     {"padded signature", h + "." + p + "." + b64("ab") + "=", auth_errc::bad_base64},
