@@ -343,6 +343,16 @@ decision authorizer::decide(const request_view& req, key_sets keys, std::int64_t
     }
 
     const rule* r = cfg.rules.match(target->path, req.method);
+    // A ';' in a segment is literal for most servers but starts path parameters for
+    // servlet containers ("/public;x" is "/public" there). When the two readings pick
+    // different rules, refuse rather than guess which one the upstream uses.
+    if (target->path.find(';') != std::string::npos &&
+        cfg.rules.match(strip_path_parameters(target->path), req.method) != r) {
+        d.path_error = path_errc::ambiguous_parameters;
+        d.rule_label = "default";
+        set_final(d, outcome::bad_request, 400);
+        return d;
+    }
     d.matched_rule = r;
     d.rule_label = r != nullptr ? r->prefix : "default";
     d.shadow = r != nullptr && r->mode == rule_mode::shadow;

@@ -67,7 +67,9 @@ enum class path_errc {
     bad_percent,         // '%' not followed by two hex digits
     bad_character,       // space, control, non-ASCII or otherwise not allowed
     fragment,            // '#'
-    asterisk_not_options // "*" with a method other than OPTIONS
+    asterisk_not_options, // "*" with a method other than OPTIONS
+    dot_segment_parameters, // "..;x" or ".;x": a dot segment with path parameters
+    ambiguous_parameters    // ";params" change which rule matches (servlet vs literal)
 };
 
 const boost::system::error_category& path_category() noexcept;

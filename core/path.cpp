@@ -9,6 +9,7 @@
 //   bytes (%01-%1F, %7F) -> bad_character; escapes of unreserved characters are decoded;
 //   every other escape (including %80-%FF, i.e. UTF-8) is kept with upper-case hex.
 // - Unreserved decoding happens before dot-segment removal, so "%2e%2e" is "..".
+// - A segment that is "." or ".." followed by ";parameters" is dot_segment_parameters.
 // - Runs of '/' are merged before dot segments are resolved ("/a//.." is "/"). A ".."
 //   that would climb above "/" is an error (above_root), never clamped.
 // - Absolute form: scheme http/https (any case); the authority must be a plain host
@@ -88,6 +89,15 @@ struct path_writer {
     // Closes the current segment: resolves "." and ".." (RFC 3986 5.2.4).
     path_errc end_segment() noexcept {
         const std::string_view seg = segment();
+        // "..;x" or ".;x": servlet containers (Tomcat, Jetty) drop ";params" and then
+        // resolve the dot segment, so "/public/..;/admin" reaches "/admin" there while it
+        // would match "/public" here. Refuse instead of guessing the upstream's reading.
+        if (const auto semi = seg.find(';'); semi != std::string_view::npos) {
+            const std::string_view bare = seg.substr(0, semi);
+            if (bare == "." || bare == "..") {
+                return path_errc::dot_segment_parameters;
+            }
+        }
         if (seg == ".") {
             w = seg_start;
         } else if (seg == "..") {
@@ -384,6 +394,23 @@ std::string remove_query_param(std::string_view query, std::string_view name) {
         first = false;
         return true;
     });
+    return out;
+}
+
+std::string strip_path_parameters(std::string_view path) {
+    std::string out;
+    out.reserve(path.size());
+    bool in_params = false;
+    for (char c : path) {
+        if (c == '/') {
+            in_params = false;
+        } else if (c == ';') {
+            in_params = true;
+        }
+        if (!in_params) {
+            out += c;
+        }
+    }
     return out;
 }
 

@@ -29,6 +29,10 @@ result<request_target> normalise_target(std::string_view target, std::string_vie
 // Normalises a path alone (must start with '/'). Same errors.
 result<std::string> normalise_path(std::string_view path);
 
+// `path` with every segment's ";parameters" removed ("/a;x=1/b;y" -> "/a/b"): how
+// servlet containers read a path (RFC 3986 3.3 leaves ';' to the application).
+std::string strip_path_parameters(std::string_view path);
+
 // The value of the first query parameter named `name` (percent-decoded; '+' kept),
 // or nullopt.
 std::optional<std::string> find_query_param(std::string_view query, std::string_view name);

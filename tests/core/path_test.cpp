@@ -57,6 +57,11 @@ const target_row targets[] = {
     {"root_dot", "/.", "GET", ok, "/"},
     {"leading_dot_segment", "/./a", "GET", ok, "/a"},
     {"root_dotdot", "/..", "GET", path_errc::above_root},
+    {"dotdot_with_params", "/public/..;/admin", "GET", path_errc::dot_segment_parameters},
+    {"dot_with_params", "/a/.;x/b", "GET", path_errc::dot_segment_parameters},
+    {"encoded_dotdot_with_params", "/a/%2e%2E;jsessionid=1/b", "GET",
+     path_errc::dot_segment_parameters},
+    {"dotdot_params_last", "/a/..;", "GET", path_errc::dot_segment_parameters},
     {"dotdot_first", "/../a", "GET", path_errc::above_root},
     {"dot_then_dotdot", "/./../", "GET", path_errc::above_root},
     {"climbs_after_descending", "/a/../../b", "GET", path_errc::above_root},
@@ -370,3 +375,12 @@ BOOST_DATA_TEST_CASE(remove_query_param_table, bdata::make(removes), row) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(strip_path_parameters_table) {
+    using jwtgate::core::strip_path_parameters;
+    BOOST_TEST(strip_path_parameters("/a;x=1/b;y") == "/a/b");
+    BOOST_TEST(strip_path_parameters("/a/b") == "/a/b");
+    BOOST_TEST(strip_path_parameters("/;x") == "/");
+    BOOST_TEST(strip_path_parameters("/a;b;c/") == "/a/");
+    BOOST_TEST(strip_path_parameters("/") == "/");
+}
