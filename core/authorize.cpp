@@ -34,7 +34,9 @@ std::string_view to_string(outcome o) noexcept {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) {
@@ -104,7 +106,8 @@ extracted from_header_value(std::string_view value, const token_source& src) {
         }
         return out;
     }
-    std::string_view cred = space == std::string_view::npos ? std::string_view{} : trim(value.substr(space));
+    std::string_view cred =
+        space == std::string_view::npos ? std::string_view{} : trim(value.substr(space));
     if (cred.empty() || !jwt_chars_only(cred)) {
         out.what = extracted::kind::malformed;
         return out;
@@ -173,8 +176,8 @@ extracted from_query(const request_target& t, const token_source& src) {
     }
     extracted out;
     out.origin = {token_source_kind::query, src.name};
-    out.what = (!v->empty() && jwt_chars_only(*v)) ? extracted::kind::token
-                                                   : extracted::kind::malformed;
+    out.what =
+        (!v->empty() && jwt_chars_only(*v)) ? extracted::kind::token : extracted::kind::malformed;
     out.token = std::move(*v);
     return out;
 }
@@ -292,9 +295,8 @@ token_check authorizer::check_token(std::string_view token, const rule* r, key_s
     entry->key_fingerprint = std::move(verified->key_fingerprint);
     entry->claims = std::make_shared<const json::object>(std::move(parsed->payload));
     constexpr double no_exp_lifetime = 300;
-    entry->expires_at = verified->exp
-                            ? *verified->exp + static_cast<double>(p->policy.clock_skew)
-                            : now_d + no_exp_lifetime;
+    entry->expires_at = verified->exp ? *verified->exp + static_cast<double>(p->policy.clock_skew)
+                                      : now_d + no_exp_lifetime;
     cache_->insert(token, entry);
     out.verified = std::move(entry);
     return out;
@@ -520,7 +522,8 @@ error_response render_error(const decision& d, std::int64_t retry_after) {
         break;
     case outcome::expired:
         r.body = error_body("Token has expired");
-        r.www_authenticate = "Bearer error=\"invalid_token\", error_description=\"Token has expired\"";
+        r.www_authenticate =
+            "Bearer error=\"invalid_token\", error_description=\"Token has expired\"";
         break;
     case outcome::invalid: {
         json::object o;
@@ -534,7 +537,8 @@ error_response render_error(const decision& d, std::int64_t retry_after) {
     }
     case outcome::insufficient_scope:
         r.body = error_body("Insufficient scope");
-        r.www_authenticate = "Bearer error=\"insufficient_scope\", scope=\"" + d.required_scopes + '"';
+        r.www_authenticate =
+            "Bearer error=\"insufficient_scope\", scope=\"" + d.required_scopes + '"';
         break;
     case outcome::forbidden:
     case outcome::denied: r.body = error_body("Forbidden"); break;

@@ -60,23 +60,23 @@ struct token_origin {
 
 struct decision {
     outcome result = outcome::bad_request;
-    bool forward = false;      // send upstream (allowed, or any outcome in shadow mode)
-    bool shadow = false;       // the rule is in shadow mode
-    int status = 0;            // the status jwtgate answers with when !forward
-    auth_errc reason = auth_errc::ok;   // for invalid / expired
+    bool forward = false;                 // send upstream (allowed, or any outcome in shadow mode)
+    bool shadow = false;                  // the rule is in shadow mode
+    int status = 0;                       // the status jwtgate answers with when !forward
+    auth_errc reason = auth_errc::ok;     // for invalid / expired
     path_errc path_error = path_errc::ok; // for bad_request
-    std::string forward_target; // normalised path + query (token query params removed)
-    std::string path;           // normalised path (for logs)
-    std::string authority;      // absolute-form authority (replaces Host), else ""
-    std::string rule_label;     // the rule's prefix, or "default"
+    std::string forward_target;           // normalised path + query (token query params removed)
+    std::string path;                     // normalised path (for logs)
+    std::string authority;                // absolute-form authority (replaces Host), else ""
+    std::string rule_label;               // the rule's prefix, or "default"
     const rule* matched_rule = nullptr;
-    const provider_config* provider = nullptr;   // the verifying provider, if any
-    std::size_t wait_provider = 0;               // wait_for_keys: provider index
+    const provider_config* provider = nullptr;                    // the verifying provider, if any
+    std::size_t wait_provider = 0;                                // wait_for_keys: provider index
     std::vector<std::pair<std::string, std::string>> add_headers; // claim/payload headers
     std::size_t claim_headers_refused = 0;
-    std::optional<token_origin> strip_token;    // forward_token: false
-    std::string sub;                            // for the access log
-    std::string required_scopes;                // insufficient_scope challenge
+    std::optional<token_origin> strip_token;           // forward_token: false
+    std::string sub;                                   // for the access log
+    std::string required_scopes;                       // insufficient_scope challenge
     std::shared_ptr<const boost::json::object> claims; // verified claims
 };
 
@@ -87,7 +87,7 @@ using key_sets = std::span<const std::shared_ptr<const key_set>>;
 // The result of verifying one token against the providers a rule allows.
 struct token_check {
     auth_errc error = auth_errc::ok;
-    std::size_t provider_index = 0;     // meaningful once the issuer was matched
+    std::size_t provider_index = 0; // meaningful once the issuer was matched
     bool provider_known = false;
     std::shared_ptr<const cached_token> verified; // set when error == ok
 };

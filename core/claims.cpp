@@ -24,18 +24,18 @@ namespace json = boost::json;
 
 namespace {
 
-template <class T> void append_number(std::string &out, T v) {
+template <class T> void append_number(std::string& out, T v) {
     std::array<char, 32> buf{};
     const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v);
     out.append(buf.data(), r.ptr);
 }
 
-bool is_scalar(const json::value &v) noexcept {
+bool is_scalar(const json::value& v) noexcept {
     return !v.is_array() && !v.is_object();
 }
 
 // Appends a scalar's header text (strings unescaped, null as "null").
-void append_scalar(std::string &out, const json::value &v) {
+void append_scalar(std::string& out, const json::value& v) {
     switch (v.kind()) {
     case json::kind::string: out.append(v.get_string()); break;
     case json::kind::int64: append_number(out, v.get_int64()); break;
@@ -73,7 +73,7 @@ bool double_equals_uint(double d, std::uint64_t u) noexcept {
     return static_cast<std::uint64_t>(d) == u;
 }
 
-bool numbers_equal(const json::value &a, const json::value &b) noexcept {
+bool numbers_equal(const json::value& a, const json::value& b) noexcept {
     if (a.is_double() && b.is_double())
         return a.get_double() == b.get_double();
     if (a.is_double()) {
@@ -91,9 +91,9 @@ bool numbers_equal(const json::value &a, const json::value &b) noexcept {
     return i >= 0 && static_cast<std::uint64_t>(i) == u;
 }
 
-bool json_equal(const json::value &a, const json::value &b);
+bool json_equal(const json::value& a, const json::value& b);
 
-bool arrays_equal(const json::array &a, const json::array &b) {
+bool arrays_equal(const json::array& a, const json::array& b) {
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -103,11 +103,11 @@ bool arrays_equal(const json::array &a, const json::array &b) {
     return true;
 }
 
-bool objects_equal(const json::object &a, const json::object &b) {
+bool objects_equal(const json::object& a, const json::object& b) {
     if (a.size() != b.size())
         return false;
-    for (const auto &member : a) {
-        const json::value *other = b.if_contains(member.key());
+    for (const auto& member : a) {
+        const json::value* other = b.if_contains(member.key());
         if (other == nullptr || !json_equal(member.value(), *other))
             return false;
     }
@@ -115,7 +115,7 @@ bool objects_equal(const json::object &a, const json::object &b) {
 }
 
 // JSON equality with numbers compared by value across int64/uint64/double.
-bool json_equal(const json::value &a, const json::value &b) {
+bool json_equal(const json::value& a, const json::value& b) {
     if (a.is_number() && b.is_number())
         return numbers_equal(a, b);
     if (a.kind() != b.kind())
@@ -131,7 +131,7 @@ bool json_equal(const json::value &a, const json::value &b) {
 }
 
 // Calls f(token) for each space-separated token of `s` (runs of spaces are one separator).
-template <class F> bool any_space_token(std::string_view s, F &&f) {
+template <class F> bool any_space_token(std::string_view s, F&& f) {
     std::size_t i = 0;
     while (i < s.size()) {
         while (i < s.size() && s[i] == ' ')
@@ -145,29 +145,29 @@ template <class F> bool any_space_token(std::string_view s, F &&f) {
     return false;
 }
 
-bool string_has_scope(const json::value *v, std::string_view scope) {
+bool string_has_scope(const json::value* v, std::string_view scope) {
     if (v == nullptr || !v->is_string())
         return false;
     return any_space_token(std::string_view(v->get_string()),
                            [&](std::string_view t) { return t == scope; });
 }
 
-bool scp_array_has_scope(const json::value *v, std::string_view scope) {
+bool scp_array_has_scope(const json::value* v, std::string_view scope) {
     if (v == nullptr || !v->is_array())
         return false;
-    const auto &arr = v->get_array();
-    return std::any_of(arr.begin(), arr.end(), [&](const json::value &item) {
+    const auto& arr = v->get_array();
+    return std::any_of(arr.begin(), arr.end(), [&](const json::value& item) {
         return item.is_string() && std::string_view(item.get_string()) == scope;
     });
 }
 
 } // namespace
 
-const json::value *find_claim(const json::object &payload, std::string_view path) {
-    if (const json::value *exact = payload.if_contains(path))
+const json::value* find_claim(const json::object& payload, std::string_view path) {
+    if (const json::value* exact = payload.if_contains(path))
         return exact;
-    const json::object *obj = &payload;
-    const json::value *found = nullptr;
+    const json::object* obj = &payload;
+    const json::value* found = nullptr;
     std::size_t start = 0;
     while (true) {
         const auto dot = path.find('.', start);
@@ -184,14 +184,14 @@ const json::value *find_claim(const json::object &payload, std::string_view path
     }
 }
 
-render_status render_claim(const json::value &v, std::string &out) {
+render_status render_claim(const json::value& v, std::string& out) {
     out.clear();
     if (v.is_null())
         return render_status::omit;
     if (v.is_object()) {
         out = json::serialize(v);
     } else if (v.is_array()) {
-        const auto &arr = v.get_array();
+        const auto& arr = v.get_array();
         if (std::all_of(arr.begin(), arr.end(), is_scalar)) {
             for (std::size_t i = 0; i < arr.size(); ++i) {
                 if (i != 0)
@@ -211,27 +211,27 @@ render_status render_claim(const json::value &v, std::string &out) {
     return render_status::ok;
 }
 
-bool has_scopes(const json::object &payload, const std::vector<std::string> &required) {
-    const json::value *scope = payload.if_contains("scope");
-    const json::value *scp = payload.if_contains("scp");
-    return std::all_of(required.begin(), required.end(), [&](const std::string &s) {
+bool has_scopes(const json::object& payload, const std::vector<std::string>& required) {
+    const json::value* scope = payload.if_contains("scope");
+    const json::value* scp = payload.if_contains("scp");
+    return std::all_of(required.begin(), required.end(), [&](const std::string& s) {
         return string_has_scope(scope, s) || string_has_scope(scp, s) ||
                scp_array_has_scope(scp, s);
     });
 }
 
-bool claim_matches(const json::object &payload, std::string_view path,
-                   const json::value &expected) {
-    const json::value *claim = find_claim(payload, path);
+bool claim_matches(const json::object& payload, std::string_view path,
+                   const json::value& expected) {
+    const json::value* claim = find_claim(payload, path);
     if (claim == nullptr)
         return false;
     if (json_equal(*claim, expected))
         return true;
     if (!claim->is_array())
         return false;
-    const auto &arr = claim->get_array();
+    const auto& arr = claim->get_array();
     return std::any_of(arr.begin(), arr.end(),
-                       [&](const json::value &item) { return json_equal(item, expected); });
+                       [&](const json::value& item) { return json_equal(item, expected); });
 }
 
 } // namespace jwtgate::core

@@ -16,9 +16,9 @@ namespace jwtgate::core {
 const boost::json::value* find_claim(const boost::json::object& payload, std::string_view path);
 
 enum class render_status {
-    ok,           // `out` holds the header value
-    omit,         // null claim: no header
-    refused,      // would contain a control character: no header, counted
+    ok,      // `out` holds the header value
+    omit,    // null claim: no header
+    refused, // would contain a control character: no header, counted
 };
 
 // Renders a claim value as a header value: strings as-is, integers in decimal, other

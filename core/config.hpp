@@ -33,16 +33,16 @@ struct admin_config {
 };
 
 struct upstream_config {
-    std::string url;           // as configured
+    std::string url; // as configured
     bool https = false;
-    std::string host;          // host name or IP literal (no brackets)
+    std::string host; // host name or IP literal (no brackets)
     std::uint16_t port = 80;
-    std::string path_prefix;   // "" or "/prefix" without a trailing '/'
+    std::string path_prefix; // "" or "/prefix" without a trailing '/'
     duration connect_timeout = std::chrono::seconds(2);
     duration timeout = std::chrono::seconds(30);
     duration idle_timeout = std::chrono::seconds(60);
     std::size_t max_idle_connections = 256;
-    std::string ca_file;       // "" = system store
+    std::string ca_file; // "" = system store
 };
 
 struct limits_config {
@@ -58,8 +58,8 @@ enum class token_source_kind { header, cookie, query };
 
 struct token_source {
     token_source_kind kind = token_source_kind::header;
-    std::string name;    // header name, cookie name or query parameter name
-    std::string scheme;  // header only: "Bearer"; "" = the whole header value is the token
+    std::string name;   // header name, cookie name or query parameter name
+    std::string scheme; // header only: "Bearer"; "" = the whole header value is the token
 };
 
 enum class key_source_kind { jwks_uri, discovery, jwks_file, inline_jwks };
@@ -67,18 +67,18 @@ enum class key_source_kind { jwks_uri, discovery, jwks_file, inline_jwks };
 struct provider_config {
     std::string name;
     key_source_kind source = key_source_kind::jwks_uri;
-    std::string jwks_uri;      // jwks_uri source
-    std::string jwks_file;     // jwks_file source
-    std::string inline_jwks;   // inline source: the JWKS as JSON text
-    verify_policy policy;      // issuer, audiences, algorithms, skew, exp, lifetime, typ
+    std::string jwks_uri;    // jwks_uri source
+    std::string jwks_file;   // jwks_file source
+    std::string inline_jwks; // inline source: the JWKS as JSON text
+    verify_policy policy;    // issuer, audiences, algorithms, skew, exp, lifetime, typ
     duration jwks_refresh_interval = std::chrono::minutes(10);
     duration jwks_min_refresh_interval = std::chrono::seconds(30);
     duration jwks_fetch_timeout = std::chrono::seconds(5);
     duration jwks_max_stale = std::chrono::hours(24);
     std::string jwks_ca_file;
-    std::vector<token_source> token_sources;                       // never empty after load
+    std::vector<token_source> token_sources;                            // never empty after load
     std::vector<std::pair<std::string, std::string>> claims_to_headers; // claim path -> header
-    std::string payload_header;                                    // "" = off
+    std::string payload_header;                                         // "" = off
     bool forward_token = true;
     int line = 0;
 
@@ -95,9 +95,9 @@ struct log_config {
 };
 
 struct config {
-    std::string file;                  // the path as given
+    std::string file; // the path as given
     listen_config listen;
-    unsigned threads = 0;              // 0 = one per core
+    unsigned threads = 0; // 0 = one per core
     std::size_t token_cache_max_entries = 10000;
     admin_config admin;
     upstream_config upstream;
@@ -117,7 +117,7 @@ struct config {
 struct config_diagnostic {
     int line = 0;
     int column = 0;
-    std::string key_path;  // "rules[2].prefix", "upstream.timeout"
+    std::string key_path; // "rules[2].prefix", "upstream.timeout"
     std::string message;
 };
 
@@ -125,8 +125,8 @@ struct config_diagnostic {
 std::string format_diagnostic(std::string_view file, const config_diagnostic& d);
 
 struct config_load_result {
-    std::optional<config> cfg;                   // set only when diagnostics is empty
-    std::vector<config_diagnostic> diagnostics;  // every problem found
+    std::optional<config> cfg;                  // set only when diagnostics is empty
+    std::vector<config_diagnostic> diagnostics; // every problem found
 };
 
 // Looks up an environment variable (nullopt when unset). Injected for tests.

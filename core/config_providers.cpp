@@ -99,7 +99,7 @@ bool valid_claim_path(std::string_view s) {
     return s.find("..") == std::string_view::npos;
 }
 
-std::string_view jwks_problem(const boost::system::error_code &ec) {
+std::string_view jwks_problem(const boost::system::error_code& ec) {
     if (ec == jwks_errc::not_json)
         return "is not valid JSON";
     if (ec == jwks_errc::not_an_object)
@@ -113,7 +113,7 @@ std::string_view jwks_problem(const boost::system::error_code &ec) {
     return "is not a valid JWKS";
 }
 
-void read_inline_jwks(reader &r, const located &v, provider_config &p) {
+void read_inline_jwks(reader& r, const located& v, provider_config& p) {
     std::string text;
     if (v.node.IsMap()) {
         const auto json = yaml_to_json(r, v);
@@ -136,13 +136,13 @@ void read_inline_jwks(reader &r, const located &v, provider_config &p) {
 }
 
 // Sets p.source and its value; returns whether the source is remote (for HS* checks).
-bool read_key_source(reader &r, const mapping &m, const located &item, provider_config &p,
-                     const located *issuer) {
+bool read_key_source(reader& r, const mapping& m, const located& item, provider_config& p,
+                     const located* issuer) {
     static constexpr std::string_view sources[] = {"jwks_uri", "discovery", "jwks_file", "jwks"};
-    const located *first = nullptr;
+    const located* first = nullptr;
     std::string_view first_key;
     bool remote = false;
-    for (const auto &[key, v] : m.entries) {
+    for (const auto& [key, v] : m.entries) {
         if (std::find(std::begin(sources), std::end(sources), key) == std::end(sources)) {
             continue;
         }
@@ -200,7 +200,7 @@ bool read_key_source(reader &r, const mapping &m, const located &item, provider_
     return remote;
 }
 
-void read_algorithms(reader &r, const located &v, bool remote, verify_policy &policy) {
+void read_algorithms(reader& r, const located& v, bool remote, verify_policy& policy) {
     const auto items = read_string_list(r, v, true);
     if (!items)
         return;
@@ -209,7 +209,7 @@ void read_algorithms(reader &r, const located &v, bool remote, verify_policy &po
         return;
     }
     policy.algorithms.reset();
-    for (const auto &[name, at] : *items) {
+    for (const auto& [name, at] : *items) {
         const auto alg = parse_jws_alg(name);
         if (name == "none") {
             r.error(at.where, at.path, "'none' is never allowed");
@@ -232,14 +232,14 @@ bool valid_query_name(std::string_view s) {
     });
 }
 
-std::optional<token_source> read_token_source(reader &r, const located &item) {
+std::optional<token_source> read_token_source(reader& r, const located& item) {
     static constexpr std::string_view keys[] = {"header", "cookie", "query", "scheme"};
     const auto m = read_mapping(r, item, keys);
     if (!m)
         return std::nullopt;
     std::optional<token_source> out;
     bool bad = false;
-    for (const auto &[key, v] : m->entries) {
+    for (const auto& [key, v] : m->entries) {
         if (key == "scheme")
             continue;
         if (out) {
@@ -272,7 +272,7 @@ std::optional<token_source> read_token_source(reader &r, const located &item) {
         r.error(item.where, item.path, "a token source needs one of header, cookie, query");
         return std::nullopt;
     }
-    if (const located *scheme = m->get("scheme")) {
+    if (const located* scheme = m->get("scheme")) {
         if (out->kind != token_source_kind::header) {
             r.error(scheme->key_where, scheme->path, "'scheme' is only for a header source");
             bad = true;
@@ -291,7 +291,7 @@ std::optional<token_source> read_token_source(reader &r, const located &item) {
     return out;
 }
 
-void read_token_sources(reader &r, const located &v, provider_config &p, provider_read &seen) {
+void read_token_sources(reader& r, const located& v, provider_config& p, provider_read& seen) {
     const auto items = read_sequence(r, v);
     if (!items)
         return;
@@ -300,7 +300,7 @@ void read_token_sources(reader &r, const located &v, provider_config &p, provide
         return;
     }
     p.token_sources.clear();
-    for (const auto &item : *items) {
+    for (const auto& item : *items) {
         if (auto s = read_token_source(r, item)) {
             if (s->kind == token_source_kind::header)
                 seen.token_headers.push_back(s->name);
@@ -310,7 +310,7 @@ void read_token_sources(reader &r, const located &v, provider_config &p, provide
 }
 
 // A claim or payload header: a valid name, not reserved, not used twice in the provider.
-std::optional<std::string> read_injected_header(reader &r, const located &v, provider_read &seen) {
+std::optional<std::string> read_injected_header(reader& r, const located& v, provider_read& seen) {
     auto name = read_header_name(r, v);
     if (!name)
         return std::nullopt;
@@ -323,7 +323,7 @@ std::optional<std::string> read_injected_header(reader &r, const located &v, pro
                     "removed from every request");
         return std::nullopt;
     }
-    for (const auto &used : seen.injected) {
+    for (const auto& used : seen.injected) {
         if (iequals(used.header, *name)) {
             r.error(v.where, v.path, "header '" + *name + "' is already set from " + used.at.path);
             return std::nullopt;
@@ -333,11 +333,11 @@ std::optional<std::string> read_injected_header(reader &r, const located &v, pro
     return name;
 }
 
-void read_claims_to_headers(reader &r, const located &v, provider_config &p, provider_read &seen) {
+void read_claims_to_headers(reader& r, const located& v, provider_config& p, provider_read& seen) {
     const auto m = read_open_mapping(r, v);
     if (!m)
         return;
-    for (const auto &[claim, at] : m->entries) {
+    for (const auto& [claim, at] : m->entries) {
         if (!valid_claim_path(claim)) {
             r.error(at.key_where, at.path, "'" + claim + "' is not a valid claim path");
             continue;
@@ -348,14 +348,14 @@ void read_claims_to_headers(reader &r, const located &v, provider_config &p, pro
     }
 }
 
-void read_timings(reader &r, const mapping &m, provider_config &p) {
-    const auto positive = [&](const located &x) { return read_duration(r, x, duration(1)); };
+void read_timings(reader& r, const mapping& m, provider_config& p) {
+    const auto positive = [&](const located& x) { return read_duration(r, x, duration(1)); };
     assign(m, "jwks_refresh_interval", p.jwks_refresh_interval, positive);
     assign(m, "jwks_min_refresh_interval", p.jwks_min_refresh_interval, positive);
     assign(m, "jwks_fetch_timeout", p.jwks_fetch_timeout, positive);
     assign(m, "jwks_max_stale", p.jwks_max_stale, positive);
     if (p.jwks_min_refresh_interval > p.jwks_refresh_interval) {
-        const located *at = m.get("jwks_min_refresh_interval");
+        const located* at = m.get("jwks_min_refresh_interval");
         if (at == nullptr)
             at = m.get("jwks_refresh_interval");
         r.error(at->where, at->path,
@@ -366,32 +366,32 @@ void read_timings(reader &r, const mapping &m, provider_config &p) {
     }
 }
 
-void read_policy(reader &r, const mapping &m, bool remote, verify_policy &policy) {
+void read_policy(reader& r, const mapping& m, bool remote, verify_policy& policy) {
     policy.algorithms = asymmetric_algorithms();
-    if (const located *v = m.get("audiences")) {
+    if (const located* v = m.get("audiences")) {
         if (auto items = read_string_list(r, *v, true)) {
             if (items->empty()) {
                 r.error(v->where, v->path, "must not be empty (omit it to skip the check)");
             }
-            for (auto &[aud, at] : *items)
+            for (auto& [aud, at] : *items)
                 policy.audiences.push_back(std::move(aud));
         }
     }
-    if (const located *v = m.get("algorithms"))
+    if (const located* v = m.get("algorithms"))
         read_algorithms(r, *v, remote, policy);
     assign(m, "clock_skew", policy.clock_skew,
-           [&](const located &x) { return read_seconds(r, x, 0); });
-    assign(m, "require_exp", policy.require_exp, [&](const located &x) { return read_bool(r, x); });
-    if (const located *v = m.get("max_token_lifetime")) {
+           [&](const located& x) { return read_seconds(r, x, 0); });
+    assign(m, "require_exp", policy.require_exp, [&](const located& x) { return read_bool(r, x); });
+    if (const located* v = m.get("max_token_lifetime")) {
         if (const auto s = read_seconds(r, *v, 1))
             policy.max_token_lifetime = *s;
     }
-    if (const located *v = m.get("token_types")) {
+    if (const located* v = m.get("token_types")) {
         if (auto items = read_string_list(r, *v, true)) {
             if (items->empty()) {
                 r.error(v->where, v->path, "must not be empty (omit it to skip the check)");
             }
-            for (auto &[typ, at] : *items)
+            for (auto& [typ, at] : *items)
                 policy.token_types.push_back(normalise_typ(typ));
         }
     }
@@ -399,7 +399,7 @@ void read_policy(reader &r, const mapping &m, bool remote, verify_policy &policy
 
 // Reads one provider; returns it when its name could be read (so that rules naming it
 // do not get a second, misleading error).
-std::optional<provider_config> read_provider(reader &r, const located &item, provider_read &seen) {
+std::optional<provider_config> read_provider(reader& r, const located& item, provider_read& seen) {
     const auto m = read_mapping(r, item, provider_keys);
     if (!m)
         return std::nullopt;
@@ -407,7 +407,7 @@ std::optional<provider_config> read_provider(reader &r, const located &item, pro
     p.line = item.where.line;
     p.token_sources = {token_source{token_source_kind::header, "Authorization", "Bearer"}};
     std::optional<std::string> name;
-    if (const located *v = m->require(r, "name")) {
+    if (const located* v = m->require(r, "name")) {
         seen.name_at = *v;
         name = read_string(r, *v);
         if (name && !valid_provider_name(*name)) {
@@ -415,7 +415,7 @@ std::optional<provider_config> read_provider(reader &r, const located &item, pro
                     "'" + *name + "': a name may contain only letters, digits, '.', '_', '-'");
         }
     }
-    const located *issuer = m->require(r, "issuer");
+    const located* issuer = m->require(r, "issuer");
     if (issuer != nullptr) {
         seen.issuer_at = *issuer;
         if (auto s = read_string(r, *issuer))
@@ -425,16 +425,16 @@ std::optional<provider_config> read_provider(reader &r, const located &item, pro
     read_policy(r, *m, remote, p.policy);
     read_timings(r, *m, p);
     assign(*m, "jwks_ca_file", p.jwks_ca_file,
-           [&](const located &x) { return read_string(r, x, true); });
-    if (const located *v = m->get("token_sources"))
+           [&](const located& x) { return read_string(r, x, true); });
+    if (const located* v = m->get("token_sources"))
         read_token_sources(r, *v, p, seen);
-    if (const located *v = m->get("claims_to_headers"))
+    if (const located* v = m->get("claims_to_headers"))
         read_claims_to_headers(r, *v, p, seen);
-    if (const located *v = m->get("payload_header")) {
+    if (const located* v = m->get("payload_header")) {
         if (auto h = read_injected_header(r, *v, seen))
             p.payload_header = std::move(*h);
     }
-    assign(*m, "forward_token", p.forward_token, [&](const located &x) { return read_bool(r, x); });
+    assign(*m, "forward_token", p.forward_token, [&](const located& x) { return read_bool(r, x); });
     if (!name)
         return std::nullopt;
     p.name = std::move(*name);
@@ -443,17 +443,17 @@ std::optional<provider_config> read_provider(reader &r, const located &item, pro
 
 } // namespace
 
-void read_providers(reader &r, const located &v, config &cfg) {
+void read_providers(reader& r, const located& v, config& cfg) {
     const auto items = read_sequence(r, v);
     if (!items)
         return;
     std::vector<provider_read> reads(items->size());
     for (std::size_t i = 0; i < items->size(); ++i) {
-        const located &item = (*items)[i];
+        const located& item = (*items)[i];
         auto p = read_provider(r, item, reads[i]);
         if (!p)
             continue;
-        for (const auto &earlier : cfg.providers) {
+        for (const auto& earlier : cfg.providers) {
             if (earlier.name == p->name) {
                 r.error(reads[i].name_at->where, reads[i].name_at->path,
                         "provider '" + p->name + "' is already defined on line " +
@@ -469,10 +469,10 @@ void read_providers(reader &r, const located &v, config &cfg) {
     // Incoming claim headers are stripped on every request, so a provider must never
     // inject into a header another one reads tokens from.
     for (std::size_t i = 0; i < reads.size(); ++i) {
-        for (const auto &use : reads[i].injected) {
+        for (const auto& use : reads[i].injected) {
             for (std::size_t j = 0; j < reads.size(); ++j) {
-                const auto &heads = reads[j].token_headers;
-                const bool clash = std::any_of(heads.begin(), heads.end(), [&](const auto &h) {
+                const auto& heads = reads[j].token_headers;
+                const bool clash = std::any_of(heads.begin(), heads.end(), [&](const auto& h) {
                     return iequals(h, use.header);
                 });
                 if (clash) {

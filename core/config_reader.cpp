@@ -15,7 +15,7 @@ namespace jwtgate::core::config_detail {
 
 namespace {
 
-std::string_view kind_of(const YAML::Node &n) {
+std::string_view kind_of(const YAML::Node& n) {
     switch (n.Type()) {
     case YAML::NodeType::Scalar: return "a scalar";
     case YAML::NodeType::Sequence: return "a list";
@@ -74,7 +74,7 @@ std::string suggestion(std::string_view key, std::span<const std::string_view> a
 }
 
 // The text of a scalar; reports "expected <what>" for anything else.
-std::optional<std::string> scalar_text(reader &r, const located &v, std::string_view what) {
+std::optional<std::string> scalar_text(reader& r, const located& v, std::string_view what) {
     if (!v.node.IsScalar()) {
         r.error(v.where, v.path,
                 "expected " + std::string(what) + ", got " + std::string(kind_of(v.node)));
@@ -137,7 +137,7 @@ std::optional<bool> bool_of(std::string_view s) {
     return std::nullopt;
 }
 
-std::optional<boost::json::value> to_json(reader &r, const YAML::Node &n, const std::string &path,
+std::optional<boost::json::value> to_json(reader& r, const YAML::Node& n, const std::string& path,
                                           int depth) {
     constexpr int max_depth = 32;
     if (depth > max_depth) {
@@ -149,7 +149,7 @@ std::optional<boost::json::value> to_json(reader &r, const YAML::Node &n, const 
     case YAML::NodeType::Sequence: {
         boost::json::array out;
         std::size_t i = 0;
-        for (const auto &item : n) {
+        for (const auto& item : n) {
             auto v = to_json(r, item, item_path(path, i++), depth + 1);
             if (!v)
                 return std::nullopt;
@@ -182,7 +182,7 @@ std::optional<boost::json::value> to_json(reader &r, const YAML::Node &n, const 
 
 } // namespace
 
-position reader::pos(const YAML::Mark &m) const {
+position reader::pos(const YAML::Mark& m) const {
     if (m.is_null() || m.line < 0)
         return position{};
     return position{m.line + 1, columns_.original_column(m.line, m.column) + 1};
@@ -216,16 +216,16 @@ std::string join_names(std::span<const std::string_view> names) {
     return out;
 }
 
-const located *mapping::get(std::string_view key) const {
-    for (const auto &[k, v] : entries) {
+const located* mapping::get(std::string_view key) const {
+    for (const auto& [k, v] : entries) {
         if (k == key)
             return &v;
     }
     return nullptr;
 }
 
-const located *mapping::require(reader &r, std::string_view key) const {
-    const located *v = get(key);
+const located* mapping::require(reader& r, std::string_view key) const {
+    const located* v = get(key);
     if (v == nullptr) {
         r.error(where, child_path(path, key), "missing required key '" + std::string(key) + "'");
     }
@@ -234,7 +234,7 @@ const located *mapping::require(reader &r, std::string_view key) const {
 
 namespace {
 
-std::optional<mapping> read_keys(reader &r, const located &v,
+std::optional<mapping> read_keys(reader& r, const located& v,
                                  std::optional<std::span<const std::string_view>> allowed) {
     if (!v.node.IsMap()) {
         r.error(v.where, v.path, "expected a mapping, got " + std::string(kind_of(v.node)));
@@ -270,16 +270,16 @@ std::optional<mapping> read_keys(reader &r, const located &v,
 
 } // namespace
 
-std::optional<mapping> read_mapping(reader &r, const located &v,
+std::optional<mapping> read_mapping(reader& r, const located& v,
                                     std::span<const std::string_view> allowed) {
     return read_keys(r, v, allowed);
 }
 
-std::optional<mapping> read_open_mapping(reader &r, const located &v) {
+std::optional<mapping> read_open_mapping(reader& r, const located& v) {
     return read_keys(r, v, std::nullopt);
 }
 
-std::optional<std::vector<located>> read_sequence(reader &r, const located &v, bool allow_single) {
+std::optional<std::vector<located>> read_sequence(reader& r, const located& v, bool allow_single) {
     std::vector<located> items;
     if (allow_single && v.node.IsScalar()) {
         items.push_back(v);
@@ -290,14 +290,14 @@ std::optional<std::vector<located>> read_sequence(reader &r, const located &v, b
         return std::nullopt;
     }
     std::size_t i = 0;
-    for (const auto &item : v.node) {
+    for (const auto& item : v.node) {
         const position p = item.IsNull() || item.Mark().is_null() ? v.where : r.pos(item);
         items.push_back(located{item, item_path(v.path, i++), p, p});
     }
     return items;
 }
 
-std::optional<std::string> read_string(reader &r, const located &v, bool allow_empty) {
+std::optional<std::string> read_string(reader& r, const located& v, bool allow_empty) {
     auto s = scalar_text(r, v, "a string");
     if (s && s->empty() && !allow_empty) {
         r.error(v.where, v.path, "must not be empty");
@@ -306,7 +306,7 @@ std::optional<std::string> read_string(reader &r, const located &v, bool allow_e
     return s;
 }
 
-std::optional<bool> read_bool(reader &r, const located &v) {
+std::optional<bool> read_bool(reader& r, const located& v) {
     const auto text = scalar_text(r, v, "true or false");
     if (!text)
         return std::nullopt;
@@ -316,7 +316,7 @@ std::optional<bool> read_bool(reader &r, const located &v) {
     return b;
 }
 
-std::optional<std::uint64_t> read_uint(reader &r, const located &v, std::uint64_t min,
+std::optional<std::uint64_t> read_uint(reader& r, const located& v, std::uint64_t min,
                                        std::uint64_t max) {
     const auto text = scalar_text(r, v, "an integer");
     if (!text)
@@ -334,14 +334,14 @@ std::optional<std::uint64_t> read_uint(reader &r, const located &v, std::uint64_
     return n;
 }
 
-std::optional<std::uint16_t> read_port(reader &r, const located &v) {
+std::optional<std::uint16_t> read_port(reader& r, const located& v) {
     const auto n = read_uint(r, v, 1, 65535);
     if (!n)
         return std::nullopt;
     return static_cast<std::uint16_t>(*n);
 }
 
-std::optional<duration> read_duration(reader &r, const located &v, duration min) {
+std::optional<duration> read_duration(reader& r, const located& v, duration min) {
     const auto text = scalar_text(r, v, "a duration");
     if (!text)
         return std::nullopt;
@@ -360,7 +360,7 @@ std::optional<duration> read_duration(reader &r, const located &v, duration min)
     return d;
 }
 
-std::optional<std::int64_t> read_seconds(reader &r, const located &v, std::int64_t min) {
+std::optional<std::int64_t> read_seconds(reader& r, const located& v, std::int64_t min) {
     const auto d = read_duration(r, v, duration(0));
     if (!d)
         return std::nullopt;
@@ -378,7 +378,7 @@ std::optional<std::int64_t> read_seconds(reader &r, const located &v, std::int64
     return s;
 }
 
-std::optional<std::uint64_t> read_size(reader &r, const located &v, std::uint64_t min) {
+std::optional<std::uint64_t> read_size(reader& r, const located& v, std::uint64_t min) {
     const auto text = scalar_text(r, v, "a size");
     if (!text)
         return std::nullopt;
@@ -397,7 +397,7 @@ std::optional<std::uint64_t> read_size(reader &r, const located &v, std::uint64_
     return n;
 }
 
-std::optional<std::string> read_header_name(reader &r, const located &v) {
+std::optional<std::string> read_header_name(reader& r, const located& v) {
     auto name = read_string(r, v);
     if (!name)
         return std::nullopt;
@@ -409,34 +409,34 @@ std::optional<std::string> read_header_name(reader &r, const located &v) {
 }
 
 std::optional<std::vector<std::pair<std::string, located>>>
-read_string_list(reader &r, const located &v, bool allow_single) {
+read_string_list(reader& r, const located& v, bool allow_single) {
     const auto items = read_sequence(r, v, allow_single);
     if (!items)
         return std::nullopt;
     std::vector<std::pair<std::string, located>> out;
-    for (const auto &item : *items) {
+    for (const auto& item : *items) {
         if (auto s = read_string(r, item))
             out.emplace_back(std::move(*s), item);
     }
     return out;
 }
 
-boost::json::value scalar_to_json(const YAML::Node &n) {
-    const std::string &s = n.Scalar();
+boost::json::value scalar_to_json(const YAML::Node& n) {
+    const std::string& s = n.Scalar();
     if (n.Tag() != "?")
         return boost::json::value(boost::json::string(s));
     if (const auto b = bool_of(s))
         return boost::json::value(*b);
     if (is_plain_integer(s)) {
         std::int64_t i = 0;
-        const char *begin = s.data() + (s[0] == '+' ? 1 : 0);
+        const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
         const auto [end, ec] = std::from_chars(begin, s.data() + s.size(), i);
         if (ec == std::errc{} && end == s.data() + s.size())
             return boost::json::value(i);
     }
     if (is_plain_integer(s) || is_plain_float(s)) {
         double d = 0;
-        const char *begin = s.data() + (s[0] == '+' ? 1 : 0);
+        const char* begin = s.data() + (s[0] == '+' ? 1 : 0);
         const auto [end, ec] = std::from_chars(begin, s.data() + s.size(), d);
         if (ec == std::errc{} && end == s.data() + s.size())
             return boost::json::value(d);
@@ -444,7 +444,7 @@ boost::json::value scalar_to_json(const YAML::Node &n) {
     return boost::json::value(boost::json::string(s));
 }
 
-std::optional<boost::json::value> yaml_to_json(reader &r, const located &v) {
+std::optional<boost::json::value> yaml_to_json(reader& r, const located& v) {
     return to_json(r, v.node, v.path, 0);
 }
 

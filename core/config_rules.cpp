@@ -33,7 +33,7 @@ constexpr enum_name<auth_kind> auth_names[] = {{"required", auth_kind::required}
 constexpr enum_name<rule_mode> mode_names[] = {{"enforce", rule_mode::enforce},
                                                {"shadow", rule_mode::shadow}};
 
-std::optional<std::string> read_prefix(reader &r, const located &v) {
+std::optional<std::string> read_prefix(reader& r, const located& v) {
     auto prefix = read_string(r, v);
     if (!prefix)
         return std::nullopt;
@@ -56,14 +56,14 @@ std::optional<std::string> read_prefix(reader &r, const located &v) {
     return prefix;
 }
 
-void read_rule_providers(reader &r, const located &v, const config &cfg, rule &out) {
+void read_rule_providers(reader& r, const located& v, const config& cfg, rule& out) {
     const auto items = read_string_list(r, v, true);
     if (!items)
         return;
     if (items->empty()) {
         r.error(v.where, v.path, "must not be empty (omit it to allow every provider)");
     }
-    for (auto &[name, at] : *items) {
+    for (auto& [name, at] : *items) {
         if (cfg.find_provider(name) == nullptr) {
             r.error(at.where, at.path, "unknown provider '" + name + "'");
         } else if (std::find(out.providers.begin(), out.providers.end(), name) ==
@@ -73,19 +73,19 @@ void read_rule_providers(reader &r, const located &v, const config &cfg, rule &o
     }
 }
 
-void read_methods(reader &r, const located &v, rule &out) {
+void read_methods(reader& r, const located& v, rule& out) {
     const auto items = read_string_list(r, v, true);
     if (!items)
         return;
     if (items->empty())
         r.error(v.where, v.path, "must not be empty (omit it for every method)");
-    for (const auto &[name, at] : *items) {
+    for (const auto& [name, at] : *items) {
         if (!is_token(name)) {
             r.error(at.where, at.path, "'" + name + "' is not a valid method");
             continue;
         }
         std::string upper(name);
-        for (auto &c : upper) {
+        for (auto& c : upper) {
             if (c >= 'a' && c <= 'z')
                 c = static_cast<char>(c - 'a' + 'A');
         }
@@ -95,16 +95,16 @@ void read_methods(reader &r, const located &v, rule &out) {
     }
 }
 
-void read_require(reader &r, const located &v, rule &out) {
+void read_require(reader& r, const located& v, rule& out) {
     static constexpr std::string_view keys[] = {"scopes", "claims"};
     const auto m = read_mapping(r, v, keys);
     if (!m)
         return;
-    if (const located *s = m->get("scopes")) {
+    if (const located* s = m->get("scopes")) {
         if (const auto items = read_string_list(r, *s, true)) {
             if (items->empty())
                 r.error(s->where, s->path, "must not be empty");
-            for (const auto &[scope, at] : *items) {
+            for (const auto& [scope, at] : *items) {
                 if (scope.find_first_of(" \t") != std::string::npos) {
                     r.error(at.where, at.path, "a scope cannot contain spaces");
                 } else {
@@ -113,11 +113,11 @@ void read_require(reader &r, const located &v, rule &out) {
             }
         }
     }
-    if (const located *c = m->get("claims")) {
+    if (const located* c = m->get("claims")) {
         const auto claims = read_open_mapping(r, *c);
         if (!claims)
             return;
-        for (const auto &[claim, at] : claims->entries) {
+        for (const auto& [claim, at] : claims->entries) {
             if (claim.empty() || claim.front() == '.' || claim.back() == '.' ||
                 claim.find("..") != std::string::npos) {
                 r.error(at.key_where, at.path, "'" + claim + "' is not a valid claim path");
@@ -131,34 +131,34 @@ void read_require(reader &r, const located &v, rule &out) {
     }
 }
 
-bool methods_overlap(const rule &a, const rule &b) {
+bool methods_overlap(const rule& a, const rule& b) {
     if (a.methods.empty() || b.methods.empty())
         return true;
-    return std::any_of(a.methods.begin(), a.methods.end(), [&](const std::string &m) {
+    return std::any_of(a.methods.begin(), a.methods.end(), [&](const std::string& m) {
         return std::find(b.methods.begin(), b.methods.end(), m) != b.methods.end();
     });
 }
 
-std::optional<rule> read_rule(reader &r, const located &item, const config &cfg,
-                              located &prefix_at) {
+std::optional<rule> read_rule(reader& r, const located& item, const config& cfg,
+                              located& prefix_at) {
     const auto m = read_mapping(r, item, rule_keys);
     if (!m)
         return std::nullopt;
     rule out;
     out.line = item.where.line;
-    const located *p = m->require(r, "prefix");
+    const located* p = m->require(r, "prefix");
     std::optional<std::string> prefix;
     if (p != nullptr) {
         prefix = read_prefix(r, *p);
         prefix_at = *p;
     }
-    assign(*m, "auth", out.auth, [&](const located &x) { return read_enum(r, x, auth_names); });
-    if (const located *v = m->get("providers"))
+    assign(*m, "auth", out.auth, [&](const located& x) { return read_enum(r, x, auth_names); });
+    if (const located* v = m->get("providers"))
         read_rule_providers(r, *v, cfg, out);
-    if (const located *v = m->get("methods"))
+    if (const located* v = m->get("methods"))
         read_methods(r, *v, out);
-    assign(*m, "mode", out.mode, [&](const located &x) { return read_enum(r, x, mode_names); });
-    if (const located *v = m->get("require")) {
+    assign(*m, "mode", out.mode, [&](const located& x) { return read_enum(r, x, mode_names); });
+    if (const located* v = m->get("require")) {
         if (out.auth == auth_kind::none || out.auth == auth_kind::deny) {
             r.error(v->key_where, v->path,
                     std::string("has no effect with auth: ") +
@@ -175,17 +175,17 @@ std::optional<rule> read_rule(reader &r, const located &item, const config &cfg,
 
 } // namespace
 
-void read_rules(reader &r, const located &v, config &cfg) {
+void read_rules(reader& r, const located& v, config& cfg) {
     const auto items = read_sequence(r, v);
     if (!items)
         return;
     std::vector<rule> rules;
-    for (const auto &item : *items) {
+    for (const auto& item : *items) {
         located prefix_at;
         auto ru = read_rule(r, item, cfg, prefix_at);
         if (!ru)
             continue;
-        for (const auto &earlier : rules) {
+        for (const auto& earlier : rules) {
             if (earlier.prefix == ru->prefix && methods_overlap(earlier, *ru)) {
                 r.error(prefix_at.where, prefix_at.path,
                         "the rule on line " + std::to_string(earlier.line) +

@@ -9,7 +9,7 @@ namespace jwtgate::core {
 
 namespace {
 
-std::string host_port(const std::string &host, std::uint16_t port) {
+std::string host_port(const std::string& host, std::uint16_t port) {
     if (host.find(':') != std::string::npos)
         return "[" + host + "]:" + std::to_string(port);
     return host + ":" + std::to_string(port);
@@ -20,7 +20,7 @@ std::string show(duration d) {
     if (ms == 0)
         return "0s";
     std::string out;
-    for (const auto &[unit, size] :
+    for (const auto& [unit, size] :
          {std::pair{"h", 3'600'000LL}, {"m", 60'000LL}, {"s", 1'000LL}}) {
         if (ms >= size) {
             out += std::to_string(ms / size) + unit;
@@ -42,11 +42,11 @@ std::string_view show(auth_kind a) {
     return "?";
 }
 
-std::string join(const std::vector<std::string> &items, std::string_view none) {
+std::string join(const std::vector<std::string>& items, std::string_view none) {
     if (items.empty())
         return std::string(none);
     std::string out;
-    for (const auto &i : items) {
+    for (const auto& i : items) {
         if (!out.empty())
             out += ',';
         out += i;
@@ -54,7 +54,7 @@ std::string join(const std::vector<std::string> &items, std::string_view none) {
     return out;
 }
 
-std::string key_source(const provider_config &p) {
+std::string key_source(const provider_config& p) {
     switch (p.source) {
     case key_source_kind::jwks_uri: return "jwks_uri " + p.jwks_uri;
     case key_source_kind::discovery:
@@ -65,7 +65,7 @@ std::string key_source(const provider_config &p) {
     return "?";
 }
 
-std::string algorithms(const verify_policy &policy) {
+std::string algorithms(const verify_policy& policy) {
     std::vector<std::string> names;
     for (std::size_t i = 0; i < jws_alg_count; ++i) {
         const auto alg = static_cast<jws_alg>(i);
@@ -75,22 +75,22 @@ std::string algorithms(const verify_policy &policy) {
     return join(names, "(none)");
 }
 
-void providers(std::ostream &out, const config &cfg) {
+void providers(std::ostream& out, const config& cfg) {
     out << "providers (" << cfg.providers.size() << "):\n";
-    for (const auto &p : cfg.providers) {
+    for (const auto& p : cfg.providers) {
         out << "  " << p.name << ": issuer " << p.policy.issuer << ", keys from " << key_source(p)
             << ", algorithms " << algorithms(p.policy) << ", audiences "
             << join(p.policy.audiences, "(not checked)") << '\n';
     }
 }
 
-void rules(std::ostream &out, const config &cfg) {
-    const auto &ordered = cfg.rules.ordered();
+void rules(std::ostream& out, const config& cfg) {
+    const auto& ordered = cfg.rules.ordered();
     std::size_t width = std::string_view("(default)").size();
-    for (const auto &r : ordered)
+    for (const auto& r : ordered)
         width = std::max(width, r.prefix.size());
     out << "rules in match order (" << ordered.size() << ", longest prefix first):\n";
-    for (const auto &r : ordered) {
+    for (const auto& r : ordered) {
         out << "  " << r.prefix << std::string(width - r.prefix.size() + 2, ' ')
             << "auth=" << show(r.auth) << " methods=" << join(r.methods, "any")
             << " providers=" << join(r.providers, "any")
@@ -107,7 +107,7 @@ void rules(std::ostream &out, const config &cfg) {
 
 } // namespace
 
-std::string summarize(const config &cfg) {
+std::string summarize(const config& cfg) {
     std::ostringstream out;
     out << "listen: " << host_port(cfg.listen.address, cfg.listen.port)
         << (cfg.listen.tls ? " (TLS, cert " + cfg.listen.tls->cert_file + ")" : " (plain HTTP)")

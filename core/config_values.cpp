@@ -37,7 +37,7 @@ bool is_digit(char c) noexcept {
 }
 
 // Reads a run of decimal digits starting at `i`; nullopt when none or above `max`.
-std::optional<std::uint64_t> read_digits(std::string_view s, std::size_t &i, std::uint64_t max) {
+std::optional<std::uint64_t> read_digits(std::string_view s, std::size_t& i, std::uint64_t max) {
     const std::size_t start = i;
     std::uint64_t n = 0;
     while (i < s.size() && is_digit(s[i])) {
@@ -111,8 +111,8 @@ std::optional<duration> parse_duration(std::string_view text) {
         const auto n = read_digits(text, i, max_ms);
         if (!n)
             return std::nullopt;
-        const duration_unit *unit = nullptr;
-        for (const auto &u : duration_units) {
+        const duration_unit* unit = nullptr;
+        for (const auto& u : duration_units) {
             if (text.substr(i, u.name.size()) == u.name) {
                 unit = &u;
                 break;
@@ -139,7 +139,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     if (!n)
         return std::nullopt;
     const std::string_view suffix = text.substr(i);
-    for (const auto &u : size_units) {
+    for (const auto& u : size_units) {
         if (u.name == suffix) {
             if (*n > std::numeric_limits<std::uint64_t>::max() / u.bytes)
                 return std::nullopt;
@@ -150,14 +150,14 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 }
 
 env_lookup process_env() {
-    return [](const std::string &name) -> std::optional<std::string> {
-        if (const char *v = std::getenv(name.c_str()))
+    return [](const std::string& name) -> std::optional<std::string> {
+        if (const char* v = std::getenv(name.c_str()))
             return std::string(v);
         return std::nullopt;
     };
 }
 
-std::string format_diagnostic(std::string_view file, const config_diagnostic &d) {
+std::string format_diagnostic(std::string_view file, const config_diagnostic& d) {
     std::string out(file);
     out += ':' + std::to_string(d.line) + ':' + std::to_string(d.column) + ": ";
     if (!d.key_path.empty())
@@ -177,7 +177,7 @@ int column_map::original_column(int line, int col) const {
     if (it == lines_.end())
         return col;
     int shift = 0;
-    for (const piece &p : it->second) {
+    for (const piece& p : it->second) {
         if (col < p.out_col)
             break;
         // Anything inside a substituted value is reported at its `$`.
@@ -193,7 +193,7 @@ namespace {
 // Walks the text line by line, tracking just enough YAML lexing to skip comments.
 class substituter {
   public:
-    substituter(std::string_view text, const env_lookup &env) : in_(text), env_(env) {
+    substituter(std::string_view text, const env_lookup& env) : in_(text), env_(env) {
         out_.text.reserve(text.size());
     }
 
@@ -305,7 +305,7 @@ class substituter {
     }
 
     std::string_view in_;
-    const env_lookup &env_;
+    const env_lookup& env_;
     substitution out_;
     std::size_t i_ = 0;
     int line_ = 0;
@@ -316,7 +316,7 @@ class substituter {
 
 } // namespace
 
-substitution substitute_env(std::string_view text, const env_lookup &env) {
+substitution substitute_env(std::string_view text, const env_lookup& env) {
     return substituter(text, env).run();
 }
 
@@ -331,7 +331,7 @@ bool is_token(std::string_view s) noexcept {
 
 std::string ascii_lower(std::string_view s) {
     std::string out(s);
-    for (auto &c : out) {
+    for (auto& c : out) {
         if (c >= 'A' && c <= 'Z')
             c = static_cast<char>(c - 'A' + 'a');
     }
@@ -346,13 +346,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
            });
 }
 
-std::optional<http_url> parse_http_url(std::string_view text, std::string &why) {
+std::optional<http_url> parse_http_url(std::string_view text, std::string& why) {
     const auto parsed = boost::urls::parse_uri(text);
     if (!parsed) {
         why = "not a valid URL";
         return std::nullopt;
     }
-    const boost::urls::url_view &u = *parsed;
+    const boost::urls::url_view& u = *parsed;
     http_url out;
     if (u.scheme_id() == boost::urls::scheme::https) {
         out.https = true;
@@ -421,7 +421,7 @@ bool valid_host_name(std::string_view s) noexcept {
 
 } // namespace
 
-std::optional<std::string> read_address(reader &r, const located &v) {
+std::optional<std::string> read_address(reader& r, const located& v) {
     const auto text = read_string(r, v);
     if (!text)
         return std::nullopt;

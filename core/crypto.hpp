@@ -11,11 +11,19 @@ namespace jwtgate::core {
 // Every algorithm jwtgate knows. Anything else (including "none") is refused before
 // any key is looked at.
 enum class jws_alg : std::uint8_t {
-    RS256, RS384, RS512,
-    PS256, PS384, PS512,
-    ES256, ES384, ES512,
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    ES512,
     EdDSA,
-    HS256, HS384, HS512,
+    HS256,
+    HS384,
+    HS512,
 };
 inline constexpr std::size_t jws_alg_count = 13;
 

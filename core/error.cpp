@@ -64,8 +64,7 @@ class path_category_impl final : public boost::system::error_category {
         case path_errc::fragment: return "fragment in request target";
         case path_errc::asterisk_not_options: return "'*' target is only allowed for OPTIONS";
         case path_errc::dot_segment_parameters: return "dot segment with parameters in path";
-        case path_errc::ambiguous_parameters:
-            return "path parameters change which rule applies";
+        case path_errc::ambiguous_parameters: return "path parameters change which rule applies";
         }
         return "invalid path";
     }

@@ -24,14 +24,14 @@ enum class key_curve : std::uint8_t { none, p256, p384, p521, ed25519 };
 
 // An immutable, verified-usable public key (or a local HMAC secret).
 struct jwk {
-    std::string kid;                // empty when the JWK had none
+    std::string kid; // empty when the JWK had none
     key_type kty{};
     key_curve curve = key_curve::none;
-    std::optional<jws_alg> alg;     // the JWK's own "alg", if any: it serves only that one
-    evp_pkey_ptr pkey;              // RSA / EC / OKP public key
-    std::string secret;             // oct only: the raw key bytes
-    std::string fingerprint;        // stable identity of the key material (hex SHA-256)
-    std::size_t rsa_bits = 0;       // RSA modulus size
+    std::optional<jws_alg> alg; // the JWK's own "alg", if any: it serves only that one
+    evp_pkey_ptr pkey;          // RSA / EC / OKP public key
+    std::string secret;         // oct only: the raw key bytes
+    std::string fingerprint;    // stable identity of the key material (hex SHA-256)
+    std::size_t rsa_bits = 0;   // RSA modulus size
 
     // True when this key may verify `a`: the key type fits the algorithm family, the
     // curve fits ES256/384/512, and the JWK's own "alg" (if any) equals `a`.
@@ -44,18 +44,18 @@ enum class jwk_errc {
     not_an_object = 1,
     missing_kty,
     unsupported_kty,
-    not_for_signing,    // "use" present and not "sig", or key_ops without "verify"
-    unknown_alg,        // "alg" present but not in the table (or "none")
-    alg_kty_mismatch,   // "alg" names an algorithm of another key type or EC curve
-    bad_member,         // a member missing, of the wrong JSON type, not base64url, or of
-                        // the wrong size (EC/OKP coordinates); an even RSA modulus
-    rsa_too_small,      // modulus under 2048 bits
-    rsa_bad_exponent,   // e is 1, even or absurdly large (over 64 bits)
-    rsa_too_large,      // modulus over 16384 bits (OpenSSL's verification limit)
+    not_for_signing,  // "use" present and not "sig", or key_ops without "verify"
+    unknown_alg,      // "alg" present but not in the table (or "none")
+    alg_kty_mismatch, // "alg" names an algorithm of another key type or EC curve
+    bad_member,       // a member missing, of the wrong JSON type, not base64url, or of
+                      // the wrong size (EC/OKP coordinates); an even RSA modulus
+    rsa_too_small,    // modulus under 2048 bits
+    rsa_bad_exponent, // e is 1, even or absurdly large (over 64 bits)
+    rsa_too_large,    // modulus over 16384 bits (OpenSSL's verification limit)
     unsupported_curve,
     point_not_on_curve,
-    private_key,        // "d" (or another private member) present, local or remote
-    oct_not_allowed,    // symmetric key where only public keys may come
+    private_key,     // "d" (or another private member) present, local or remote
+    oct_not_allowed, // symmetric key where only public keys may come
     openssl_failure,
 };
 

@@ -32,8 +32,8 @@ class key_set {
 };
 
 struct skipped_key {
-    std::size_t index;     // position in "keys"
-    std::string kid;       // "" when absent or not a string
+    std::size_t index; // position in "keys"
+    std::string kid;   // "" when absent or not a string
     jwk_errc reason;
 };
 
@@ -45,11 +45,11 @@ struct parsed_jwks {
 // Why a whole JWKS document was refused (then the previous set stays in force).
 enum class jwks_errc {
     ok = 0,
-    not_json = 1,       // not parseable JSON
-    not_an_object,      // top level is not an object
-    no_keys_member,     // "keys" missing or not an array
-    no_usable_key,      // every key was skipped (or the array is empty)
-    too_large,          // document larger than the 1 MiB cap
+    not_json = 1,   // not parseable JSON
+    not_an_object,  // top level is not an object
+    no_keys_member, // "keys" missing or not an array
+    no_usable_key,  // every key was skipped (or the array is empty)
+    too_large,      // document larger than the 1 MiB cap
 };
 
 const boost::system::error_category& jwks_category() noexcept;

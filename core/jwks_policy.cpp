@@ -9,11 +9,13 @@ namespace jwtgate::core {
 
 namespace {
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                              [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view trim(std::string_view s) noexcept {
@@ -87,7 +89,9 @@ void jwks_policy::fetch_failed(mono_time now, double jitter) noexcept {
     base = std::min(base, cap);
     jitter = std::clamp(jitter, 0.0, 1.0);
     const double factor = 0.8 + 0.4 * jitter;
-    next_ = now + millis(static_cast<millis::rep>(std::llround(static_cast<double>(base.count()) * factor)));
+    next_ =
+        now +
+        millis(static_cast<millis::rep>(std::llround(static_cast<double>(base.count()) * factor)));
 }
 
 refetch_verdict jwks_policy::unknown_kid(mono_time now) const noexcept {

@@ -58,6 +58,8 @@ std::string_view to_string(key_type kty) noexcept {
     return "?";
 }
 
-bool is_symmetric(jws_alg alg) noexcept { return key_type_of(alg) == key_type::oct; }
+bool is_symmetric(jws_alg alg) noexcept {
+    return key_type_of(alg) == key_type::oct;
+}
 
 } // namespace jwtgate::core

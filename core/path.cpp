@@ -80,7 +80,7 @@ path_errc raw_byte_error(unsigned char c) noexcept {
 // Writes the normalised path into a buffer sized to the input: the output is never
 // longer (decoding shrinks, upper-casing keeps the length, merging and dots remove).
 struct path_writer {
-    char *buf;
+    char* buf;
     std::size_t w = 1;         // bytes written; buf[0] is the leading '/'
     std::size_t seg_start = 1; // where the current segment began
 
@@ -143,7 +143,7 @@ struct path_writer {
 };
 
 // The single pass: `in` starts with '/'; `out` receives the normalised path.
-path_errc normalise_into(std::string_view in, std::string &out) {
+path_errc normalise_into(std::string_view in, std::string& out) {
     out.resize(in.size());
     path_writer pw{out.data()};
     pw.buf[0] = '/';
@@ -248,7 +248,7 @@ path_errc check_query(std::string_view q) noexcept {
 }
 
 // Splits "path?query" into the target's fields and normalises the path ("" -> "/").
-path_errc fill_path_and_query(std::string_view rest, request_target &t) {
+path_errc fill_path_and_query(std::string_view rest, request_target& t) {
     const auto q = rest.find('?');
     std::string_view path = rest.substr(0, q);
     if (q != std::string_view::npos) {
@@ -304,7 +304,7 @@ bool decoded_equals(std::string_view encoded, std::string_view plain) noexcept {
 }
 
 // Calls f(piece, name, value, has_equals) for each '&'-separated piece, in order.
-template <class F> void for_each_param(std::string_view query, F &&f) {
+template <class F> void for_each_param(std::string_view query, F&& f) {
     std::size_t start = 0;
     while (true) {
         const auto amp = query.find('&', start);

@@ -15,7 +15,7 @@ struct request_target {
     bool has_query = false; // '?' present (even with an empty query)
     std::string authority;  // host[:port] of an absolute-form target, else ""
     bool absolute_form = false;
-    bool asterisk = false;  // "*" (OPTIONS only)
+    bool asterisk = false; // "*" (OPTIONS only)
 };
 
 // Normalises a request target. Accepts origin-form, absolute-form (http/https; its path

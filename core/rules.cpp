@@ -16,13 +16,13 @@ bool prefix_matches(std::string_view prefix, std::string_view path) noexcept {
 }
 
 rule_table::rule_table(std::vector<rule> rules) : rules_(std::move(rules)) {
-    std::stable_sort(rules_.begin(), rules_.end(), [](const rule &a, const rule &b) {
+    std::stable_sort(rules_.begin(), rules_.end(), [](const rule& a, const rule& b) {
         return a.prefix.size() > b.prefix.size();
     });
 }
 
-const rule *rule_table::match(std::string_view path, std::string_view method) const noexcept {
-    for (const rule &r : rules_) {
+const rule* rule_table::match(std::string_view path, std::string_view method) const noexcept {
+    for (const rule& r : rules_) {
         if (!prefix_matches(r.prefix, path))
             continue;
         // A rule whose methods exclude this one is skipped so a shorter prefix may match.

@@ -14,14 +14,14 @@ enum class auth_kind { required, optional, none, deny };
 enum class rule_mode { enforce, shadow };
 
 struct rule {
-    std::string prefix;                    // normalised path
+    std::string prefix; // normalised path
     auth_kind auth = auth_kind::required;
-    std::vector<std::string> providers;    // names; empty = any provider
-    std::vector<std::string> methods;      // upper-case; empty = every method
+    std::vector<std::string> providers; // names; empty = any provider
+    std::vector<std::string> methods;   // upper-case; empty = every method
     rule_mode mode = rule_mode::enforce;
     std::vector<std::string> require_scopes;
     std::vector<std::pair<std::string, boost::json::value>> require_claims;
-    int line = 0;                          // 1-based config line (for messages)
+    int line = 0; // 1-based config line (for messages)
 };
 
 // True when `prefix` matches `path` on a segment boundary: "/p" matches "/p", "/p/",

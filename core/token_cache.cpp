@@ -43,11 +43,11 @@ struct node_key {
 };
 
 struct node_key_hash {
-    std::size_t operator()(const node_key &k) const noexcept { return k.hash; }
+    std::size_t operator()(const node_key& k) const noexcept { return k.hash; }
 };
 
 struct node_key_equal {
-    bool operator()(const node_key &a, const node_key &b) const noexcept {
+    bool operator()(const node_key& a, const node_key& b) const noexcept {
         return a.hash == b.hash && a.token == b.token && a.provider == b.provider;
     }
 };
@@ -82,7 +82,7 @@ struct token_cache::impl {
         }
     }
 
-    shard &shard_for(std::size_t hash) noexcept {
+    shard& shard_for(std::size_t hash) noexcept {
         // The map buckets use the low bits of the hash; the shard is chosen by the high ones.
         const std::uint64_t mixed = static_cast<std::uint64_t>(hash) * 0x9E3779B97F4A7C15ULL;
         return shards[static_cast<std::size_t>(mixed >> 32) % shard_count];
@@ -96,9 +96,9 @@ token_cache::~token_cache() = default;
 
 std::shared_ptr<const cached_token> token_cache::find(std::string_view token,
                                                       std::string_view provider, double now,
-                                                      const key_set &current_keys) {
+                                                      const key_set& current_keys) {
     const node_key key{token, provider, hash_key(token, provider)};
-    shard &s = impl_->shard_for(key.hash);
+    shard& s = impl_->shard_for(key.hash);
     std::lock_guard lock(s.mutex);
     const auto found = s.index.find(key);
     if (found == s.index.end()) {
@@ -106,7 +106,7 @@ std::shared_ptr<const cached_token> token_cache::find(std::string_view token,
         return nullptr;
     }
     const auto it = found->second;
-    const cached_token &e = *it->entry;
+    const cached_token& e = *it->entry;
     if (now >= e.expires_at || !current_keys.contains_fingerprint(e.key_fingerprint)) {
         s.erase(it);
         s.misses.fetch_add(1, std::memory_order_relaxed);
@@ -122,7 +122,7 @@ void token_cache::insert(std::string_view token, std::shared_ptr<const cached_to
         return;
     const std::string_view provider = entry->provider;
     const std::size_t hash = hash_key(token, provider);
-    shard &s = impl_->shard_for(hash);
+    shard& s = impl_->shard_for(hash);
     if (s.capacity == 0)
         return;
     std::lock_guard lock(s.mutex);
@@ -138,9 +138,9 @@ void token_cache::insert(std::string_view token, std::shared_ptr<const cached_to
     s.index.emplace(node_key{it->token, it->provider, hash}, it);
 }
 
-void token_cache::drop_missing_keys(std::string_view provider, const key_set &keys) {
+void token_cache::drop_missing_keys(std::string_view provider, const key_set& keys) {
     for (std::size_t i = 0; i < impl_->shard_count; ++i) {
-        shard &s = impl_->shards[i];
+        shard& s = impl_->shards[i];
         std::lock_guard lock(s.mutex);
         for (auto it = s.lru.begin(); it != s.lru.end();) {
             const auto next = std::next(it);
@@ -156,7 +156,7 @@ void token_cache::drop_missing_keys(std::string_view provider, const key_set &ke
 std::size_t token_cache::size() const {
     std::size_t n = 0;
     for (std::size_t i = 0; i < impl_->shard_count; ++i) {
-        shard &s = impl_->shards[i];
+        shard& s = impl_->shards[i];
         std::lock_guard lock(s.mutex);
         n += s.lru.size();
     }

@@ -14,10 +14,10 @@ namespace jwtgate::core {
 class key_set;
 
 struct cached_token {
-    std::string provider;                           // provider name
-    std::string key_fingerprint;                    // key that verified it
+    std::string provider;        // provider name
+    std::string key_fingerprint; // key that verified it
     std::shared_ptr<const boost::json::object> claims;
-    double expires_at = 0;                          // exp + skew, or insert time + 300
+    double expires_at = 0; // exp + skew, or insert time + 300
 };
 
 // Keyed by (whole token, provider). Sharded LRU; every operation is O(1) amortised and

@@ -8,9 +8,9 @@
 #include "proxy/key_store.hpp"
 #include "proxy/log.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include "proxy/demo.hpp"
 #include "proxy/server.hpp"
+#include <boost/asio/io_context.hpp>
 
 #include <boost/json/serialize.hpp>
 
@@ -157,8 +157,8 @@ load_keys(const std::shared_ptr<const core::config>& cfg_ptr) {
             continue;
         }
         for (const auto& s : loaded->skipped) {
-            std::cerr << "jwtgate: provider " << p.name << ": key " << s.index << " skipped: "
-                      << core::make_error_code(s.reason).message() << '\n';
+            std::cerr << "jwtgate: provider " << p.name << ": key " << s.index
+                      << " skipped: " << core::make_error_code(s.reason).message() << '\n';
         }
         keys[i] = loaded->keys;
     }
@@ -170,11 +170,10 @@ int verify_token(const verify_args& a) {
     if (!cfg) {
         return exit_config;
     }
-    const std::int64_t now =
-        a.at ? *a.at
-             : std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    const std::int64_t now = a.at ? *a.at
+                                  : std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
     auto keys = load_keys(cfg);
     core::authorizer auth(cfg, std::make_shared<core::token_cache>(0));
 
@@ -196,7 +195,8 @@ int verify_token(const verify_args& a) {
         return exit_invalid_token;
     }
     if (tc.error != core::auth_errc::ok) {
-        print_invalid(401, tc.error == core::auth_errc::expired ? "Token has expired" : "Invalid token",
+        print_invalid(401,
+                      tc.error == core::auth_errc::expired ? "Token has expired" : "Invalid token",
                       core::details(tc.error));
         return exit_invalid_token;
     }
@@ -317,7 +317,8 @@ int run_cli(std::span<const std::string_view> args) {
     }
     if (!config) {
         const char* env = std::getenv("JWTGATE_CONFIG");
-        config = (env != nullptr && *env != '\0') ? std::string(env) : std::string(default_config_path);
+        config =
+            (env != nullptr && *env != '\0') ? std::string(env) : std::string(default_config_path);
     }
     return run_proxy(*config);
 }

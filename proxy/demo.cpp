@@ -7,8 +7,8 @@
 #include "proxy/server.hpp"
 #include "proxy/small_server.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <openssl/core_names.h>
@@ -84,12 +84,9 @@ std::string mint(EVP_PKEY* key, const std::string& issuer, const json::object& e
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     json::object header{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", demo_kid}};
-    json::object payload{{"iss", issuer},
-                         {"sub", "demo-user"},
-                         {"aud", demo_audience},
-                         {"email", "demo@example.com"},
-                         {"scope", "read"},
-                         {"iat", now},
+    json::object payload{{"iss", issuer},        {"sub", "demo-user"},
+                         {"aud", demo_audience}, {"email", "demo@example.com"},
+                         {"scope", "read"},      {"iat", now},
                          {"exp", now + lifetime}};
     for (const auto& [k, v] : extra) {
         payload[k] = v;
@@ -175,10 +172,10 @@ int run_demo(std::span<const std::string_view> args) {
             return res;
         }
         if (req.target() == "/.well-known/openid-configuration") {
-            return json_response(req, 200,
-                                 json::serialize(json::object{
-                                     {"issuer", issuer},
-                                     {"jwks_uri", issuer + "/.well-known/jwks.json"}}));
+            return json_response(
+                req, 200,
+                json::serialize(json::object{{"issuer", issuer},
+                                             {"jwks_uri", issuer + "/.well-known/jwks.json"}}));
         }
         return json_response(req, 404, R"({"error":"Not found"})");
     });
@@ -213,9 +210,10 @@ int run_demo(std::span<const std::string_view> args) {
     const auto token = mint(key.get(), issuer, {}, 3600);
     const auto admin_token = mint(key.get(), issuer, {{"scope", "read admin"}}, 3600);
     const auto p = std::to_string(port);
-    std::cout << "jwtgate demo: proxy on http://127.0.0.1:" << p << " -> echo upstream on :"
-              << upstream.port() << "; issuer " << issuer << " (JWKS at "
-              << issuer << "/.well-known/jwks.json); admin on http://127.0.0.1:" << admin_port
+    std::cout << "jwtgate demo: proxy on http://127.0.0.1:" << p
+              << " -> echo upstream on :" << upstream.port() << "; issuer " << issuer
+              << " (JWKS at " << issuer
+              << "/.well-known/jwks.json); admin on http://127.0.0.1:" << admin_port
               << "\n\nA valid token (RS256, 1 hour, scope \"read\"):\n\nTOKEN=" << token
               << "\n\nTry:\n"
               << "  # allowed: the upstream sees X-User-Id, X-User-Email, X-User-Scope\n"

@@ -132,7 +132,8 @@ void build_upstream_fields(const http::fields& in, const upstream_head_params& p
             continue;
         }
         if (iequals(name, "x-forwarded-proto") || iequals(name, "x-forwarded-host") ||
-            iequals(name, "x-request-id") || listed(options, name) || identity_listed(*p.identity, name) ||
+            iequals(name, "x-request-id") || listed(options, name) ||
+            identity_listed(*p.identity, name) ||
             (strip_header_token && iequals(name, d.strip_token->name))) {
             continue;
         }

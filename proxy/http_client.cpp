@@ -34,10 +34,10 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 struct target {
     bool https = false;
-    std::string host;     // without brackets
+    std::string host; // without brackets
     std::string port;
     std::string host_header;
-    std::string path;     // path + query, at least "/"
+    std::string path; // path + query, at least "/"
 };
 
 bool parse_target(const std::string& url, target& t, std::string& error) {
@@ -56,8 +56,9 @@ bool parse_target(const std::string& url, target& t, std::string& error) {
         error = "URL without host";
         return false;
     }
-    t.host = u->host_type() == boost::urls::host_type::ipv6 ? std::string(u->host_ipv6_address().to_string())
-                                                            : std::string(u->encoded_host());
+    t.host = u->host_type() == boost::urls::host_type::ipv6
+                 ? std::string(u->host_ipv6_address().to_string())
+                 : std::string(u->encoded_host());
     t.port = u->has_port() ? std::string(u->port()) : (t.https ? "443" : "80");
     t.host_header = std::string(u->encoded_host_and_port());
     t.path = std::string(u->encoded_path());
@@ -163,7 +164,7 @@ net::awaitable<http_get_result> http_get(std::string url, std::shared_ptr<ssl::c
     watchdog->cancel();
     if (rec) {
         out.error = "resolve: " + (rec == net::error::operation_aborted ? std::string("timed out")
-                                                                         : rec.message());
+                                                                        : rec.message());
         co_return out;
     }
 

@@ -162,8 +162,7 @@ void jwks_fetcher::await_refresh(std::size_t i, net::any_io_executor caller,
                                  std::function<void()> done) {
     net::post(strand_, [self = shared_from_this(), i, caller = std::move(caller),
                         done = std::move(done)]() mutable {
-        if (i >= self->providers_.size() || !self->cfg_->providers[i].remote() ||
-            self->stopped_) {
+        if (i >= self->providers_.size() || !self->cfg_->providers[i].remote() || self->stopped_) {
             net::post(caller, std::move(done));
             return;
         }
@@ -232,8 +231,8 @@ net::awaitable<void> jwks_fetcher::run_remote(std::size_t i) {
         const auto now = mono_clock::now();
         auto wake = st.policy.next_fetch();
         if (auto last = st.policy.last_success(); last && store_->get(i)) {
-            const auto stale_at = *last + cfg_->providers[i].jwks_max_stale +
-                                  std::chrono::milliseconds(1);
+            const auto stale_at =
+                *last + cfg_->providers[i].jwks_max_stale + std::chrono::milliseconds(1);
             wake = std::min(wake, stale_at);
         }
         if (!st.kicked && wake > now) {
@@ -267,9 +266,9 @@ net::awaitable<void> jwks_fetcher::fetch_once(std::size_t i) {
     st.policy.fetch_started(started);
 
     auto remaining = [&] {
-        return std::max(std::chrono::milliseconds(1),
-                        std::chrono::duration_cast<std::chrono::milliseconds>(
-                            deadline - mono_clock::now()));
+        return std::max(
+            std::chrono::milliseconds(1),
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - mono_clock::now()));
     };
     std::string error;
     std::string uri = p.jwks_uri;
@@ -326,10 +325,10 @@ net::awaitable<void> jwks_fetcher::fetch_once(std::size_t i) {
         log_line(core::log_level::warn, "jwks fetch failed")
             .str("provider", p.name)
             .str("error", error)
-            .num("retry_in_ms", static_cast<std::int64_t>(
-                                    std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        st.policy.next_fetch() - finished)
-                                        .count()))
+            .num("retry_in_ms",
+                 static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               st.policy.next_fetch() - finished)
+                                               .count()))
             .emit();
     }
     store_->set_next_attempt(i, unix_now() + st.policy.retry_after_seconds(finished));

@@ -131,7 +131,8 @@ std::string metrics::render(const sources& src) const {
 
     if (src.fetcher != nullptr && src.provider_names != nullptr) {
         const auto& names = *src.provider_names;
-        header(out, "jwtgate_jwks_fetches_total", "counter", "JWKS fetches by provider and result.");
+        header(out, "jwtgate_jwks_fetches_total", "counter",
+               "JWKS fetches by provider and result.");
         for (std::size_t i = 0; i < names.size() && i < src.fetcher->size(); ++i) {
             const auto& st = src.fetcher->stats(i);
             for (auto [result, v] : {std::pair{"success", st.fetch_ok.load()},

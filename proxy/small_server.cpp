@@ -97,7 +97,9 @@ small_http_server::small_http_server(net::io_context& ioc, small_handler handler
                                      std::size_t max_body)
     : impl_(std::make_shared<impl>(ioc, std::move(handler), max_body)) {}
 
-small_http_server::~small_http_server() { stop(); }
+small_http_server::~small_http_server() {
+    stop();
+}
 
 boost::system::error_code small_http_server::start(const std::string& address,
                                                    unsigned short port) {

@@ -42,7 +42,8 @@ struct world {
 providers:
   - name: main
     issuer: https://iss.test
-    jwks: ')" + json::serialize(main_set) + R"('
+    jwks: ')" + json::serialize(main_set) +
+                           R"('
     audiences: [api]
     claims_to_headers:
       sub: X-User-Id
@@ -51,7 +52,8 @@ providers:
     payload_header: X-Jwt-Payload
   - name: other
     issuer: https://other.test
-    jwks: ')" + json::serialize(other_set) + R"('
+    jwks: ')" + json::serialize(other_set) +
+                           R"('
     token_sources:
       - cookie: session
       - query: access_token
@@ -86,9 +88,8 @@ rules:
     methods: [POST]
 default_auth: required
 )";
-        auto loaded = load_config_text(text, "test.yaml", [](const std::string&) {
-            return std::optional<std::string>{};
-        });
+        auto loaded = load_config_text(
+            text, "test.yaml", [](const std::string&) { return std::optional<std::string>{}; });
         if (!loaded.cfg) {
             std::string all;
             for (const auto& d : loaded.diagnostics) {
@@ -113,14 +114,17 @@ default_auth: required
         if (!kid.empty()) {
             header["kid"] = kid;
         }
-        std::string input = test::b64(json::serialize(header)) + "." +
-                            test::b64(json::serialize(payload));
+        std::string input =
+            test::b64(json::serialize(header)) + "." + test::b64(json::serialize(payload));
         return input + "." + test::b64(test::sign(key.get(), EVP_sha256(), input));
     }
 
     json::object claims(json::object extra = {}) const {
-        json::object c{{"iss", "https://iss.test"}, {"aud", "api"},   {"sub", "user-1"},
-                       {"iat", now},                {"exp", now + 600}};
+        json::object c{{"iss", "https://iss.test"},
+                       {"aud", "api"},
+                       {"sub", "user-1"},
+                       {"iat", now},
+                       {"exp", now + 600}};
         for (auto& [k, v] : extra) {
             c[k] = v;
         }
@@ -143,11 +147,13 @@ struct row {
     std::string target;
     std::vector<std::pair<std::string, std::string>> headers;
     outcome expected;
-    int status;          // when not forwarded
+    int status; // when not forwarded
     bool forward;
     auth_errc reason = auth_errc::ok;
 };
-std::ostream& operator<<(std::ostream& os, const row& r) { return os << r.name; }
+std::ostream& operator<<(std::ostream& os, const row& r) {
+    return os << r.name;
+}
 
 decision run(const row& r, bool final_attempt = true) {
     std::vector<header_field> fields;
@@ -158,7 +164,9 @@ decision run(const row& r, bool final_attempt = true) {
     return w().auth->decide(req, w().keys, now, final_attempt);
 }
 
-std::string bearer(const std::string& t) { return "Bearer " + t; }
+std::string bearer(const std::string& t) {
+    return "Bearer " + t;
+}
 
 std::vector<row> rows() {
     const auto& x = w();
@@ -171,93 +179,260 @@ std::vector<row> rows() {
     const auto unknown_kid = x.token(x.claims(), "k9");
     return {
         {"public_no_token", "GET", "/public/x", {}, outcome::public_route, 0, true},
-        {"public_bad_token_ignored", "GET", "/public", {{"Authorization", "Bearer x.y"}},
-         outcome::public_route, 0, true},
+        {"public_bad_token_ignored",
+         "GET",
+         "/public",
+         {{"Authorization", "Bearer x.y"}},
+         outcome::public_route,
+         0,
+         true},
         {"required_no_token", "GET", "/private", {}, outcome::no_token, 401, false},
-        {"required_good", "GET", "/private", {{"Authorization", bearer(good)}}, outcome::allowed,
-         0, true},
-        {"scheme_case_insensitive", "GET", "/private", {{"authorization", "bEaReR " + good}},
-         outcome::allowed, 0, true},
-        {"basic_counts_as_absent", "GET", "/private", {{"Authorization", "Basic dXNlcjpwdw=="}},
-         outcome::no_token, 401, false},
-        {"bearer_empty_is_invalid", "GET", "/private", {{"Authorization", "Bearer"}},
-         outcome::invalid, 401, false, auth_errc::malformed_token},
-        {"bearer_spaces_is_invalid", "GET", "/private", {{"Authorization", "Bearer    "}},
-         outcome::invalid, 401, false, auth_errc::malformed_token},
-        {"bearer_two_words_invalid", "GET", "/private", {{"Authorization", "Bearer a b"}},
-         outcome::invalid, 401, false, auth_errc::malformed_token},
-        {"bare_jwt_invalid", "GET", "/private", {{"Authorization", good}}, outcome::invalid, 401,
-         false, auth_errc::malformed_token},
-        {"two_authorization_headers", "GET", "/private",
-         {{"Authorization", bearer(good)}, {"Authorization", bearer(good)}}, outcome::invalid,
-         401, false, auth_errc::malformed_token},
-        {"expired", "GET", "/private", {{"Authorization", bearer(expired)}}, outcome::expired, 401,
-         false, auth_errc::expired},
-        {"garbage_token", "GET", "/private", {{"Authorization", "Bearer abc"}}, outcome::invalid,
-         401, false, auth_errc::malformed_token},
+        {"required_good",
+         "GET",
+         "/private",
+         {{"Authorization", bearer(good)}},
+         outcome::allowed,
+         0,
+         true},
+        {"scheme_case_insensitive",
+         "GET",
+         "/private",
+         {{"authorization", "bEaReR " + good}},
+         outcome::allowed,
+         0,
+         true},
+        {"basic_counts_as_absent",
+         "GET",
+         "/private",
+         {{"Authorization", "Basic dXNlcjpwdw=="}},
+         outcome::no_token,
+         401,
+         false},
+        {"bearer_empty_is_invalid",
+         "GET",
+         "/private",
+         {{"Authorization", "Bearer"}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::malformed_token},
+        {"bearer_spaces_is_invalid",
+         "GET",
+         "/private",
+         {{"Authorization", "Bearer    "}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::malformed_token},
+        {"bearer_two_words_invalid",
+         "GET",
+         "/private",
+         {{"Authorization", "Bearer a b"}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::malformed_token},
+        {"bare_jwt_invalid",
+         "GET",
+         "/private",
+         {{"Authorization", good}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::malformed_token},
+        {"two_authorization_headers",
+         "GET",
+         "/private",
+         {{"Authorization", bearer(good)}, {"Authorization", bearer(good)}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::malformed_token},
+        {"expired",
+         "GET",
+         "/private",
+         {{"Authorization", bearer(expired)}},
+         outcome::expired,
+         401,
+         false,
+         auth_errc::expired},
+        {"garbage_token",
+         "GET",
+         "/private",
+         {{"Authorization", "Bearer abc"}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::malformed_token},
         {"optional_anonymous", "GET", "/opt", {}, outcome::anonymous, 0, true},
-        {"optional_valid", "GET", "/opt/a", {{"Authorization", bearer(good)}}, outcome::allowed, 0,
+        {"optional_valid",
+         "GET",
+         "/opt/a",
+         {{"Authorization", bearer(good)}},
+         outcome::allowed,
+         0,
          true},
-        {"optional_invalid_is_401", "GET", "/opt", {{"Authorization", bearer(expired)}},
-         outcome::expired, 401, false, auth_errc::expired},
+        {"optional_invalid_is_401",
+         "GET",
+         "/opt",
+         {{"Authorization", bearer(expired)}},
+         outcome::expired,
+         401,
+         false,
+         auth_errc::expired},
         {"deny", "GET", "/deny", {{"Authorization", bearer(good)}}, outcome::denied, 403, false},
-        {"scopes_met", "GET", "/admin", {{"Authorization", bearer(scoped)}}, outcome::allowed, 0,
+        {"scopes_met",
+         "GET",
+         "/admin",
+         {{"Authorization", bearer(scoped)}},
+         outcome::allowed,
+         0,
          true},
-        {"scopes_partial", "GET", "/admin", {{"Authorization", bearer(half_scoped)}},
-         outcome::insufficient_scope, 403, false},
+        {"scopes_partial",
+         "GET",
+         "/admin",
+         {{"Authorization", bearer(half_scoped)}},
+         outcome::insufficient_scope,
+         403,
+         false},
         {"scopes_no_token", "GET", "/admin", {}, outcome::no_token, 401, false},
-        {"claims_met", "GET", "/staff", {{"Authorization", bearer(staff)}}, outcome::allowed, 0,
+        {"claims_met",
+         "GET",
+         "/staff",
+         {{"Authorization", bearer(staff)}},
+         outcome::allowed,
+         0,
          true},
-        {"claims_unmet", "GET", "/staff", {{"Authorization", bearer(good)}}, outcome::forbidden,
-         403, false},
+        {"claims_unmet",
+         "GET",
+         "/staff",
+         {{"Authorization", bearer(good)}},
+         outcome::forbidden,
+         403,
+         false},
         {"shadow_no_token_forwards", "GET", "/shadow", {}, outcome::no_token, 0, true},
-        {"shadow_expired_forwards", "GET", "/shadow", {{"Authorization", bearer(expired)}},
-         outcome::expired, 0, true, auth_errc::expired},
-        {"shadow_valid", "GET", "/shadow", {{"Authorization", bearer(good)}}, outcome::allowed, 0,
+        {"shadow_expired_forwards",
+         "GET",
+         "/shadow",
+         {{"Authorization", bearer(expired)}},
+         outcome::expired,
+         0,
+         true,
+         auth_errc::expired},
+        {"shadow_valid",
+         "GET",
+         "/shadow",
+         {{"Authorization", bearer(good)}},
+         outcome::allowed,
+         0,
          true},
-        {"other_provider_by_cookie", "GET", "/other", {{"Cookie", "a=b; session=" + other}},
-         outcome::allowed, 0, true},
-        {"other_provider_by_query", "GET", "/other?x=1&access_token=" + other, {},
-         outcome::allowed, 0, true},
-        {"main_token_on_other_route", "GET", "/other", {{"Cookie", "session=" + good}},
-         outcome::invalid, 401, false, auth_errc::provider_not_allowed},
-        {"header_source_not_consulted_for_other", "GET", "/other",
-         {{"Authorization", bearer(other)}}, outcome::no_token, 401, false},
-        {"other_token_on_main_route", "GET", "/main", {{"Authorization", bearer(other)}},
-         outcome::invalid, 401, false, auth_errc::provider_not_allowed},
-        {"any_provider_default_route", "GET", "/x", {{"Cookie", "session=" + other}},
-         outcome::allowed, 0, true},
-        {"unknown_kid_final", "GET", "/x", {{"Authorization", bearer(unknown_kid)}},
-         outcome::invalid, 401, false, auth_errc::unknown_key},
+        {"other_provider_by_cookie",
+         "GET",
+         "/other",
+         {{"Cookie", "a=b; session=" + other}},
+         outcome::allowed,
+         0,
+         true},
+        {"other_provider_by_query",
+         "GET",
+         "/other?x=1&access_token=" + other,
+         {},
+         outcome::allowed,
+         0,
+         true},
+        {"main_token_on_other_route",
+         "GET",
+         "/other",
+         {{"Cookie", "session=" + good}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::provider_not_allowed},
+        {"header_source_not_consulted_for_other",
+         "GET",
+         "/other",
+         {{"Authorization", bearer(other)}},
+         outcome::no_token,
+         401,
+         false},
+        {"other_token_on_main_route",
+         "GET",
+         "/main",
+         {{"Authorization", bearer(other)}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::provider_not_allowed},
+        {"any_provider_default_route",
+         "GET",
+         "/x",
+         {{"Cookie", "session=" + other}},
+         outcome::allowed,
+         0,
+         true},
+        {"unknown_kid_final",
+         "GET",
+         "/x",
+         {{"Authorization", bearer(unknown_kid)}},
+         outcome::invalid,
+         401,
+         false,
+         auth_errc::unknown_key},
         {"methods_rule_matches_post", "POST", "/posts", {}, outcome::public_route, 0, true},
         {"methods_rule_skipped_for_get", "GET", "/posts", {}, outcome::no_token, 401, false},
-        {"cors_preflight_bypass", "OPTIONS", "/private",
+        {"cors_preflight_bypass",
+         "OPTIONS",
+         "/private",
          {{"Origin", "https://a.test"}, {"Access-Control-Request-Method", "POST"}},
-         outcome::preflight, 0, true},
-        {"options_without_acrm_needs_token", "OPTIONS", "/private",
-         {{"Origin", "https://a.test"}}, outcome::no_token, 401, false},
-        {"preflight_on_deny_rule_denied", "OPTIONS", "/deny",
+         outcome::preflight,
+         0,
+         true},
+        {"options_without_acrm_needs_token",
+         "OPTIONS",
+         "/private",
+         {{"Origin", "https://a.test"}},
+         outcome::no_token,
+         401,
+         false},
+        {"preflight_on_deny_rule_denied",
+         "OPTIONS",
+         "/deny",
          {{"Origin", "https://a.test"}, {"Access-Control-Request-Method", "POST"}},
-         outcome::denied, 403, false},
+         outcome::denied,
+         403,
+         false},
         {"asterisk_options", "OPTIONS", "*", {}, outcome::preflight, 0, true},
         {"asterisk_get", "GET", "*", {}, outcome::bad_request, 400, false},
         {"dot_segments_bypass", "GET", "/public/../private", {}, outcome::no_token, 401, false},
-        {"encoded_dots_bypass", "GET", "/public/%2e%2e/private", {}, outcome::no_token, 401,
-         false},
+        {"encoded_dots_bypass", "GET", "/public/%2e%2e/private", {}, outcome::no_token, 401, false},
         {"double_slash_bypass", "GET", "//deny", {}, outcome::denied, 403, false},
         {"encoded_slash", "GET", "/public%2f..%2fprivate", {}, outcome::bad_request, 400, false},
         {"above_root", "GET", "/../x", {}, outcome::bad_request, 400, false},
         {"prefix_not_segment", "GET", "/publicity", {}, outcome::no_token, 401, false},
         {"case_sensitive_prefix", "GET", "/PUBLIC", {}, outcome::no_token, 401, false},
-        {"servlet_params_change_rule", "GET", "/public;x=1", {}, outcome::bad_request, 400,
-         false},
-        {"servlet_params_same_rule", "GET", "/private;jsessionid=1", {}, outcome::no_token, 401,
+        {"servlet_params_change_rule", "GET", "/public;x=1", {}, outcome::bad_request, 400, false},
+        {"servlet_params_same_rule",
+         "GET",
+         "/private;jsessionid=1",
+         {},
+         outcome::no_token,
+         401,
          false},
         {"params_inside_public", "GET", "/public/a;b", {}, outcome::public_route, 0, true},
-        {"tomcat_dotdot_params", "GET", "/public/..;/private", {}, outcome::bad_request, 400,
+        {"tomcat_dotdot_params",
+         "GET",
+         "/public/..;/private",
+         {},
+         outcome::bad_request,
+         400,
          false},
         {"params_reaching_deny", "GET", "/deny;x/a", {}, outcome::bad_request, 400, false},
-        {"absolute_form", "GET", "http://example.test/public/a", {}, outcome::public_route, 0,
+        {"absolute_form",
+         "GET",
+         "http://example.test/public/a",
+         {},
+         outcome::public_route,
+         0,
          true},
     };
 }
@@ -281,8 +456,8 @@ BOOST_DATA_TEST_CASE(decision_table, bdata::make(rows()), r) {
 BOOST_AUTO_TEST_CASE(unknown_kid_first_attempt_waits_for_keys) {
     const auto& x = w();
     auto t = x.token(x.claims(), "k9");
-    auto d = run({"", "GET", "/x", {{"Authorization", bearer(t)}}, outcome::invalid, 401, false},
-                 false);
+    auto d =
+        run({"", "GET", "/x", {{"Authorization", bearer(t)}}, outcome::invalid, 401, false}, false);
     BOOST_TEST(to_string(d.result) == "wait_for_keys");
     BOOST_TEST(d.wait_provider == 0u);
 }
@@ -348,8 +523,8 @@ BOOST_AUTO_TEST_CASE(shadow_refusal_adds_no_claim_headers) {
 BOOST_AUTO_TEST_CASE(query_token_removed_and_forward_token_false) {
     const auto& x = w();
     auto t = x.token(x.other_claims(), "o1");
-    auto d = run({"", "GET", "/other/a?x=1&access_token=" + t + "&y=2", {}, outcome::allowed, 0,
-                  true});
+    auto d =
+        run({"", "GET", "/other/a?x=1&access_token=" + t + "&y=2", {}, outcome::allowed, 0, true});
     BOOST_REQUIRE(to_string(d.result) == "allowed");
     BOOST_TEST(d.forward_target == "/other/a?x=1&y=2");
     BOOST_REQUIRE(d.strip_token.has_value());
@@ -357,8 +532,13 @@ BOOST_AUTO_TEST_CASE(query_token_removed_and_forward_token_false) {
     auto only = run({"", "GET", "/other?access_token=" + t, {}, outcome::allowed, 0, true});
     BOOST_TEST(only.forward_target == "/other");
     // A consulted query parameter is removed even when the token came from elsewhere.
-    auto cookie = run({"", "GET", "/other?access_token=zzz",
-                       {{"Cookie", "session=" + t}}, outcome::allowed, 0, true});
+    auto cookie = run({"",
+                       "GET",
+                       "/other?access_token=zzz",
+                       {{"Cookie", "session=" + t}},
+                       outcome::allowed,
+                       0,
+                       true});
     BOOST_TEST(to_string(cookie.result) == "allowed");
     BOOST_TEST(cookie.forward_target == "/other");
     BOOST_REQUIRE(cookie.strip_token.has_value());
@@ -370,8 +550,8 @@ BOOST_AUTO_TEST_CASE(normalised_path_is_forwarded) {
     auto d = run({"", "GET", "/public/a/./b/../c//d?q=%20", {}, outcome::public_route, 0, true});
     BOOST_TEST(d.forward_target == "/public/a/c/d?q=%20");
     BOOST_TEST(d.path == "/public/a/c/d");
-    auto abs = run({"", "GET", "http://example.test:81/public/x", {}, outcome::public_route, 0,
-                    true});
+    auto abs =
+        run({"", "GET", "http://example.test:81/public/x", {}, outcome::public_route, 0, true});
     BOOST_TEST(abs.authority == "example.test:81");
     BOOST_TEST(abs.forward_target == "/public/x");
 }
@@ -379,8 +559,8 @@ BOOST_AUTO_TEST_CASE(normalised_path_is_forwarded) {
 BOOST_AUTO_TEST_CASE(identity_headers_are_lower_case_and_complete) {
     const auto& ids = w().auth->identity_headers();
     std::set<std::string> s(ids.begin(), ids.end());
-    BOOST_TEST(s == (std::set<std::string>{"x-user-id", "x-user-email", "x-org-id",
-                                           "x-jwt-payload", "x-internal-auth"}));
+    BOOST_TEST(s == (std::set<std::string>{"x-user-id", "x-user-email", "x-org-id", "x-jwt-payload",
+                                           "x-internal-auth"}));
 }
 
 BOOST_AUTO_TEST_CASE(cache_hit_skips_verification_until_expiry) {
@@ -398,8 +578,7 @@ BOOST_AUTO_TEST_CASE(cache_hit_skips_verification_until_expiry) {
     BOOST_TEST(details(a.check_token(t, nullptr, x.keys, now + 90).error) ==
                details(auth_errc::expired));
     // A key set without the verifying key drops the entry.
-    std::vector<std::shared_ptr<const key_set>> empty{std::make_shared<key_set>(),
-                                                      x.keys[1]};
+    std::vector<std::shared_ptr<const key_set>> empty{std::make_shared<key_set>(), x.keys[1]};
     auto t2 = x.token(x.claims());
     BOOST_TEST(details(a.check_token(t2, nullptr, x.keys, now).error) == "ok");
     BOOST_TEST(details(a.check_token(t2, nullptr, empty, now).error) ==

@@ -22,12 +22,12 @@ using jwtgate::core::render_status;
 namespace {
 
 struct render_row {
-    const char *name;
+    const char* name;
     std::string_view json_text;
     render_status status;
     std::string_view out;
 };
-std::ostream &operator<<(std::ostream &os, const render_row &r) {
+std::ostream& operator<<(std::ostream& os, const render_row& r) {
     return os << r.name;
 }
 
@@ -95,7 +95,7 @@ BOOST_DATA_TEST_CASE(render_claim_table, bdata::make(renders), row) {
 
 namespace {
 
-const char *const lookup_payload = R"({
+const char* const lookup_payload = R"({
     "sub": "u1",
     "org": {"id": 7, "name": {"first": "x"}},
     "a.b": "flat",
@@ -106,11 +106,11 @@ const char *const lookup_payload = R"({
 })";
 
 struct find_row {
-    const char *name;
+    const char* name;
     std::string_view path;
     std::string_view found; // compact JSON of the claim, "" when absent
 };
-std::ostream &operator<<(std::ostream &os, const find_row &r) {
+std::ostream& operator<<(std::ostream& os, const find_row& r) {
     return os << r.name;
 }
 
@@ -137,19 +137,19 @@ const find_row finds[] = {
 
 BOOST_DATA_TEST_CASE(find_claim_table, bdata::make(finds), row) {
     const json::object payload = json::parse(lookup_payload).as_object();
-    const json::value *v = find_claim(payload, row.path);
+    const json::value* v = find_claim(payload, row.path);
     BOOST_TEST((v == nullptr ? std::string() : json::serialize(*v)) == row.found);
 }
 
 namespace {
 
 struct scope_row {
-    const char *name;
+    const char* name;
     std::string_view payload;
     std::vector<std::string> required;
     bool ok;
 };
-std::ostream &operator<<(std::ostream &os, const scope_row &r) {
+std::ostream& operator<<(std::ostream& os, const scope_row& r) {
     return os << r.name;
 }
 
@@ -183,7 +183,7 @@ BOOST_DATA_TEST_CASE(has_scopes_table, bdata::make(scopes), row) {
 
 namespace {
 
-const char *const match_payload = R"({
+const char* const match_payload = R"({
     "role": "admin",
     "roles": ["a", "b", 3],
     "n": 5,
@@ -199,12 +199,12 @@ const char *const match_payload = R"({
 })";
 
 struct match_row {
-    const char *name;
+    const char* name;
     std::string_view path;
     std::string_view expected; // JSON
     bool matches;
 };
-std::ostream &operator<<(std::ostream &os, const match_row &r) {
+std::ostream& operator<<(std::ostream& os, const match_row& r) {
     return os << r.name;
 }
 

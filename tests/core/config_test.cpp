@@ -21,12 +21,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::optional<std::string> no_env(const std::string &) {
+std::optional<std::string> no_env(const std::string&) {
     return std::nullopt;
 }
 
 env_lookup env_with(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](const std::string &name) -> std::optional<std::string> {
+    return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
         const auto it = vars.find(name);
         if (it == vars.end())
             return std::nullopt;
@@ -34,26 +34,26 @@ env_lookup env_with(std::map<std::string, std::string> vars) {
     };
 }
 
-config_load_result load(std::string_view text, const env_lookup &env = no_env) {
+config_load_result load(std::string_view text, const env_lookup& env = no_env) {
     return load_config_text(text, "test.yaml", env);
 }
 
-std::string all_diagnostics(const config_load_result &r) {
+std::string all_diagnostics(const config_load_result& r) {
     std::string out;
-    for (const auto &d : r.diagnostics)
+    for (const auto& d : r.diagnostics)
         out += format_diagnostic("test.yaml", d) + "\n";
     return out;
 }
 
 // Loads text that must be valid.
-config load_ok(std::string_view text, const env_lookup &env = no_env) {
+config load_ok(std::string_view text, const env_lookup& env = no_env) {
     auto r = load(text, env);
     BOOST_TEST_REQUIRE(r.diagnostics.empty(), all_diagnostics(r));
     BOOST_TEST_REQUIRE(r.cfg.has_value());
     return std::move(*r.cfg);
 }
 
-std::string read_file_text(const std::string &path) {
+std::string read_file_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     BOOST_TEST_REQUIRE(in.good(), "cannot read " + path);
     std::ostringstream s;
@@ -105,7 +105,7 @@ struct error_row {
     std::map<std::string, std::string> env{};
 };
 
-std::ostream &operator<<(std::ostream &os, const error_row &r) {
+std::ostream& operator<<(std::ostream& os, const error_row& r) {
     return os << r.name;
 }
 
@@ -565,8 +565,8 @@ BOOST_DATA_TEST_CASE(planted_errors_are_all_reported_where_they_are, bdata::make
     BOOST_TEST(!r.cfg.has_value());
     BOOST_TEST_REQUIRE(r.diagnostics.size() == row.diagnostics.size(), all_diagnostics(r));
     for (std::size_t i = 0; i < row.diagnostics.size(); ++i) {
-        const auto &got = r.diagnostics[i];
-        const auto &exp = row.diagnostics[i];
+        const auto& got = r.diagnostics[i];
+        const auto& exp = row.diagnostics[i];
         BOOST_TEST_CONTEXT(format_diagnostic("test.yaml", got)) {
             BOOST_TEST(got.line == exp.line);
             if (exp.column != 0)
@@ -617,7 +617,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_has_the_spec_defaults) {
 BOOST_AUTO_TEST_CASE(provider_defaults_follow_the_spec) {
     const config c = load_ok(with_provider);
     BOOST_TEST_REQUIRE(c.providers.size() == 1u);
-    const provider_config &p = c.providers[0];
+    const provider_config& p = c.providers[0];
     BOOST_TEST(p.name == "a");
     BOOST_TEST(p.line == 4);
     BOOST_TEST((p.source == key_source_kind::jwks_uri));
@@ -736,7 +736,7 @@ BOOST_AUTO_TEST_CASE(spec_example_loads_with_its_values) {
     BOOST_TEST(c.listen.tls->key_file == "/etc/jwtgate/tls.key");
     BOOST_TEST(c.upstream.ca_file == "/etc/ssl/certs/ca.pem");
     BOOST_TEST_REQUIRE(c.providers.size() == 1u);
-    const provider_config &p = c.providers[0];
+    const provider_config& p = c.providers[0];
     BOOST_TEST(p.name == "zuplo");
     BOOST_TEST(p.policy.issuer == "https://my-api-a32f34.zuplo.api/__zuplo/issuer");
     BOOST_TEST(p.jwks_uri ==
@@ -759,7 +759,7 @@ BOOST_AUTO_TEST_CASE(spec_example_loads_with_its_values) {
     BOOST_TEST((p.claims_to_headers == headers));
     BOOST_TEST(p.payload_header == "X-Jwt-Payload");
     BOOST_TEST(c.strip_request_headers == std::vector<std::string>{"X-Internal-Auth"});
-    const auto &rules = c.rules.ordered();
+    const auto& rules = c.rules.ordered();
     BOOST_TEST_REQUIRE(rules.size() == 2u);
     BOOST_TEST(rules[0].prefix == "/protected");
     BOOST_TEST(rules[0].line == 60);
@@ -813,7 +813,7 @@ struct url_row {
     std::string prefix;
 };
 
-std::ostream &operator<<(std::ostream &os, const url_row &r) {
+std::ostream& operator<<(std::ostream& os, const url_row& r) {
     return os << r.name;
 }
 
@@ -887,7 +887,7 @@ struct duration_row {
     std::optional<std::int64_t> millis;
 };
 
-std::ostream &operator<<(std::ostream &os, const duration_row &r) {
+std::ostream& operator<<(std::ostream& os, const duration_row& r) {
     return os << '"' << r.text << '"';
 }
 
@@ -937,7 +937,7 @@ struct size_row {
     std::optional<std::uint64_t> bytes;
 };
 
-std::ostream &operator<<(std::ostream &os, const size_row &r) {
+std::ostream& operator<<(std::ostream& os, const size_row& r) {
     return os << '"' << r.text << '"';
 }
 
@@ -983,7 +983,7 @@ BOOST_AUTO_TEST_CASE(inline_jwks_as_a_one_line_flow_mapping) {
                                                 "    issuer: https://i.test\n"
                                                 "    jwks: " +
                                                     one_line + "\n"));
-    const provider_config &p = c.providers.at(0);
+    const provider_config& p = c.providers.at(0);
     BOOST_TEST((p.source == key_source_kind::inline_jwks));
     BOOST_TEST(!p.remote());
     BOOST_TEST((boost::json::parse(p.inline_jwks) == boost::json::parse(example_jwks())));
@@ -991,12 +991,12 @@ BOOST_AUTO_TEST_CASE(inline_jwks_as_a_one_line_flow_mapping) {
 
 BOOST_AUTO_TEST_CASE(inline_jwks_as_a_block_mapping) {
     const auto jwks = boost::json::parse(example_jwks()).as_object();
-    const auto &key = jwks.at("keys").as_array().at(0).as_object();
+    const auto& key = jwks.at("keys").as_array().at(0).as_object();
     std::string yaml = cat(upstream_only, "providers:\n  - name: local\n"
                                           "    issuer: https://i.test\n"
                                           "    jwks:\n      keys:\n");
     bool first = true;
-    for (const auto &[name, value] : key) {
+    for (const auto& [name, value] : key) {
         yaml += first ? "        - " : "          ";
         yaml += std::string(name) + ": " + std::string(value.as_string()) + "\n";
         first = false;
@@ -1028,11 +1028,11 @@ BOOST_AUTO_TEST_CASE(hs_algorithms_are_allowed_with_a_local_oct_key) {
                                                     "    issuer: https://f.test\n"
                                                     "    jwks_file: keys/hmac.json\n"
                                                     "    algorithms: HS512\n"));
-    const auto &local = c.providers.at(0).policy;
+    const auto& local = c.providers.at(0).policy;
     BOOST_TEST(local.algorithms.count() == 2u);
     BOOST_TEST(local.allows(jws_alg::HS256));
     BOOST_TEST(local.allows(jws_alg::RS256));
-    const provider_config &file = c.providers.at(1);
+    const provider_config& file = c.providers.at(1);
     BOOST_TEST((file.source == key_source_kind::jwks_file));
     BOOST_TEST(file.jwks_file == "keys/hmac.json");
     BOOST_TEST(file.policy.algorithms.count() == 1u);
@@ -1044,7 +1044,7 @@ BOOST_AUTO_TEST_CASE(discovery_provider) {
                                                 "    issuer: https://kc.test/realms/x\n"
                                                 "    discovery: true\n"
                                                 "    jwks_min_refresh_interval: 10m\n"));
-    const provider_config &p = c.providers.at(0);
+    const provider_config& p = c.providers.at(0);
     BOOST_TEST((p.source == key_source_kind::discovery));
     BOOST_TEST(p.remote());
     BOOST_TEST(p.jwks_uri == "");
@@ -1073,7 +1073,7 @@ BOOST_AUTO_TEST_CASE(provider_policy_values) {
                                                 "    claims_to_headers:\n"
                                                 "      org.id: X-Org\n"
                                                 "    payload_header: X-Payload\n"));
-    const provider_config &p = c.providers.at(0);
+    const provider_config& p = c.providers.at(0);
     BOOST_TEST(p.policy.audiences == std::vector<std::string>{"api-a"});
     BOOST_TEST(p.policy.clock_skew == 0);
     BOOST_TEST(!p.policy.require_exp);
@@ -1120,9 +1120,9 @@ BOOST_AUTO_TEST_CASE(rule_values) {
                                                 "  - prefix: /api/\n"
                                                 "    methods: [PUT]\n"
                                                 "    auth: deny\n"));
-    const auto &rules = c.rules.ordered();
+    const auto& rules = c.rules.ordered();
     BOOST_TEST_REQUIRE(rules.size() == 2u);
-    const rule &r = rules[0];
+    const rule& r = rules[0];
     BOOST_TEST(r.line == 8);
     BOOST_TEST((r.auth == auth_kind::optional));
     BOOST_TEST(r.methods == (std::vector<std::string>{"GET", "POST"}));

@@ -19,7 +19,9 @@ struct cc_row {
     const char* header;
     std::optional<millis> expected;
 };
-std::ostream& operator<<(std::ostream& os, const cc_row& r) { return os << r.name; }
+std::ostream& operator<<(std::ostream& os, const cc_row& r) {
+    return os << r.name;
+}
 
 const cc_row cc_rows[] = {
     {"absent", "", std::nullopt},

@@ -20,7 +20,7 @@ using jwtgate::core::remove_query_param;
 namespace {
 
 struct target_row {
-    const char *name;
+    const char* name;
     std::string_view target;
     std::string_view method;
     path_errc error; // ok: expect success with the fields below
@@ -29,7 +29,7 @@ struct target_row {
     bool has_query = false;
     std::string_view authority = {}; // non-empty: absolute-form expected
 };
-std::ostream &operator<<(std::ostream &os, const target_row &r) {
+std::ostream& operator<<(std::ostream& os, const target_row& r) {
     return os << r.name;
 }
 
@@ -195,12 +195,12 @@ BOOST_DATA_TEST_CASE(normalised_paths_are_stable, bdata::make(targets), row) {
 namespace {
 
 struct path_row {
-    const char *name;
+    const char* name;
     std::string_view input;
     path_errc error;
     std::string_view path = {};
 };
-std::ostream &operator<<(std::ostream &os, const path_row &r) {
+std::ostream& operator<<(std::ostream& os, const path_row& r) {
     return os << r.name;
 }
 
@@ -300,12 +300,12 @@ BOOST_AUTO_TEST_CASE(every_escape) {
 namespace {
 
 struct find_row {
-    const char *name;
+    const char* name;
     std::string_view query;
     std::string_view param;
     std::optional<std::string_view> value;
 };
-std::ostream &operator<<(std::ostream &os, const find_row &r) {
+std::ostream& operator<<(std::ostream& os, const find_row& r) {
     return os << r.name;
 }
 
@@ -345,12 +345,12 @@ BOOST_DATA_TEST_CASE(find_query_param_table, bdata::make(finds), row) {
 namespace {
 
 struct remove_row {
-    const char *name;
+    const char* name;
     std::string_view query;
     std::string_view param;
     std::string_view expected;
 };
-std::ostream &operator<<(std::ostream &os, const remove_row &r) {
+std::ostream& operator<<(std::ostream& os, const remove_row& r) {
     return os << r.name;
 }
 

@@ -17,12 +17,12 @@ using jwtgate::core::rule_table;
 namespace {
 
 struct prefix_row {
-    const char *name;
+    const char* name;
     std::string_view prefix;
     std::string_view path;
     bool matches;
 };
-std::ostream &operator<<(std::ostream &os, const prefix_row &r) {
+std::ostream& operator<<(std::ostream& os, const prefix_row& r) {
     return os << r.name;
 }
 
@@ -80,12 +80,12 @@ rule_table sample_table() {
 }
 
 struct match_row {
-    const char *name;
+    const char* name;
     std::string_view path;
     std::string_view method;
     int line; // 0: no rule
 };
-std::ostream &operator<<(std::ostream &os, const match_row &r) {
+std::ostream& operator<<(std::ostream& os, const match_row& r) {
     return os << r.name;
 }
 
@@ -110,7 +110,7 @@ const match_row matches[] = {
 
 BOOST_DATA_TEST_CASE(match_table, bdata::make(matches), row) {
     const rule_table table = sample_table();
-    const rule *r = table.match(row.path, row.method);
+    const rule* r = table.match(row.path, row.method);
     BOOST_TEST((r == nullptr ? 0 : r->line) == row.line);
 }
 
@@ -127,7 +127,7 @@ const match_row no_root_matches[] = {
 
 BOOST_DATA_TEST_CASE(no_match_table, bdata::make(no_root_matches), row) {
     const rule_table table({make_rule("/api", {"GET"}, 1)});
-    const rule *r = table.match(row.path, row.method);
+    const rule* r = table.match(row.path, row.method);
     BOOST_TEST((r == nullptr ? 0 : r->line) == row.line);
 }
 
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(empty_table_matches_nothing) {
 BOOST_AUTO_TEST_CASE(ordered_longest_first_stable) {
     const rule_table table = sample_table();
     std::vector<int> lines;
-    for (const rule &r : table.ordered())
+    for (const rule& r : table.ordered())
         lines.push_back(r.line);
     const std::vector<int> expected{40, 50, 60, 20, 30, 10};
     BOOST_TEST(lines == expected, boost::test_tools::per_element());
@@ -149,13 +149,13 @@ BOOST_AUTO_TEST_CASE(ordered_longest_first_stable) {
 namespace {
 
 struct cors_row {
-    const char *name;
+    const char* name;
     std::string_view method;
     bool origin;
     bool acrm;
     bool preflight;
 };
-std::ostream &operator<<(std::ostream &os, const cors_row &r) {
+std::ostream& operator<<(std::ostream& os, const cors_row& r) {
     return os << r.name;
 }
 

@@ -28,9 +28,9 @@ namespace {
 constexpr double now = 1'700'000'000.0;
 
 // A key set holding keys with these fingerprints (the material itself plays no part).
-key_set keys_with(std::initializer_list<const char *> fingerprints) {
+key_set keys_with(std::initializer_list<const char*> fingerprints) {
     std::vector<std::shared_ptr<const jwk>> keys;
-    for (const char *fp : fingerprints) {
+    for (const char* fp : fingerprints) {
         auto k = std::make_shared<jwk>();
         k->fingerprint = fp;
         keys.push_back(std::move(k));
@@ -50,7 +50,7 @@ std::shared_ptr<const cached_token> entry(std::string_view token, std::string pr
     return e;
 }
 
-std::string token_of(const std::shared_ptr<const cached_token> &e) {
+std::string token_of(const std::shared_ptr<const cached_token>& e) {
     return std::string(e->claims->at("tok").as_string());
 }
 
@@ -85,11 +85,11 @@ BOOST_AUTO_TEST_CASE(unknown_token_misses) {
 namespace {
 
 struct expiry_row {
-    const char *name;
+    const char* name;
     double lookup_at;
     bool hit;
 };
-std::ostream &operator<<(std::ostream &os, const expiry_row &r) {
+std::ostream& operator<<(std::ostream& os, const expiry_row& r) {
     return os << r.name;
 }
 
@@ -148,13 +148,13 @@ BOOST_AUTO_TEST_CASE(reinsert_replaces_without_growing) {
 BOOST_AUTO_TEST_CASE(lru_eviction_at_capacity) {
     token_cache cache(3);
     const key_set keys = keys_with({"k1"});
-    for (const char *t : {"t1", "t2", "t3"})
+    for (const char* t : {"t1", "t2", "t3"})
         cache.insert(t, entry(t, "idp"));
     BOOST_REQUIRE(cache.find("t1", "idp", now, keys) != nullptr); // t2 is now the oldest
     cache.insert("t4", entry("t4", "idp"));
     BOOST_TEST(cache.size() == 3u);
     BOOST_TEST(cache.find("t2", "idp", now, keys) == nullptr);
-    for (const char *t : {"t1", "t3", "t4"}) {
+    for (const char* t : {"t1", "t3", "t4"}) {
         const auto found = cache.find(t, "idp", now, keys);
         BOOST_REQUIRE(found != nullptr);
         BOOST_TEST(token_of(found) == t);
@@ -283,7 +283,7 @@ BOOST_DATA_TEST_CASE(concurrent_use, bdata::make({std::size_t{64}, std::size_t{2
             }
         });
     }
-    for (auto &t : workers)
+    for (auto& t : workers)
         t.join();
     BOOST_TEST(wrong.load() == 0);
     BOOST_TEST(cache.size() <= capacity);
