@@ -292,12 +292,14 @@ net::awaitable<void> jwks_fetcher::fetch_once(std::size_t i) {
         } else {
             keys = parsed->keys;
             for (const auto& s : parsed->skipped) {
-                log_line(core::log_level::warn, "jwks key skipped")
-                    .str("provider", p.name)
-                    .num("index", static_cast<std::uint64_t>(s.index))
-                    .str("kid", s.kid)
-                    .str("reason", make_error_code(s.reason).message())
-                    .emit();
+                if (log_enabled(core::log_level::warn)) {
+                    log_line(core::log_level::warn, "jwks key skipped")
+                        .str("provider", p.name)
+                        .num("index", static_cast<std::uint64_t>(s.index))
+                        .str("kid", s.kid)
+                        .str("reason", make_error_code(s.reason).message())
+                        .emit();
+                }
             }
         }
     }
@@ -322,14 +324,16 @@ net::awaitable<void> jwks_fetcher::fetch_once(std::size_t i) {
         if (!store_->get(i)) {
             set_status(i, "fetch failed: " + error);
         }
-        log_line(core::log_level::warn, "jwks fetch failed")
-            .str("provider", p.name)
-            .str("error", error)
-            .num("retry_in_ms",
-                 static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               st.policy.next_fetch() - finished)
-                                               .count()))
-            .emit();
+        if (log_enabled(core::log_level::warn)) {
+            log_line(core::log_level::warn, "jwks fetch failed")
+                .str("provider", p.name)
+                .str("error", error)
+                .num("retry_in_ms", static_cast<std::int64_t>(
+                                        std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            st.policy.next_fetch() - finished)
+                                            .count()))
+                .emit();
+        }
     }
     store_->set_next_attempt(i, unix_now() + st.policy.retry_after_seconds(finished));
     notify_waiters(st);
@@ -354,10 +358,12 @@ net::awaitable<void> jwks_fetcher::run_file_watch(std::size_t i) {
         auto loaded = core::load_local_jwks(p);
         if (!loaded) {
             // Keep the last good keys: a half-written or broken file must not drop them.
-            log_line(core::log_level::warn, "jwks file reload failed")
-                .str("provider", p.name)
-                .str("error", loaded.error().message)
-                .emit();
+            if (log_enabled(core::log_level::warn)) {
+                log_line(core::log_level::warn, "jwks file reload failed")
+                    .str("provider", p.name)
+                    .str("error", loaded.error().message)
+                    .emit();
+            }
             st.stats->fetch_error.fetch_add(1, std::memory_order_relaxed);
             continue;
         }

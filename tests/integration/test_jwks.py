@@ -58,10 +58,16 @@ def readyz(e):
 
 
 def wait_ready(e, timeout):
+    """Polls /readyz until 200 (the admin listener may start a moment after the proxy's)."""
     deadline = time.monotonic() + timeout
     while True:
-        r = readyz(e)
-        if r.status == 200 or time.monotonic() > deadline:
+        try:
+            r = readyz(e)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            r = None
+        if r is not None and (r.status == 200 or time.monotonic() > deadline):
             return r
         time.sleep(0.05)
 
@@ -73,7 +79,15 @@ def expect_ready(e, timeout=5.0):
 
 
 def expect_not_ready(e):
-    r = readyz(e)
+    deadline = time.monotonic() + 3.0
+    while True:
+        try:
+            r = readyz(e)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     expect_status(r, 503, "/readyz")
     j = r.json()
     check(j.get("ready") is False, "/readyz body %r" % j)
@@ -538,10 +552,10 @@ def run_verify(ctx, cfg, token):
                        capture_output=True, timeout=15)
     took = time.monotonic() - t0
     try:
-        out = json.loads(p.stdout.decode())
+        out = json.loads(p.stdout.decode())  # exactly one JSON object, nothing else
     except ValueError:
-        raise Failure("verify-token stdout is not JSON: %r (stderr %r)" % (p.stdout[:200], p.stderr[:200])) \
-            from None
+        raise Failure("verify-token stdout is not exactly one JSON object: %r (stderr %r)"
+                      % (p.stdout[:300], p.stderr[:200])) from None
     return p.returncode, out, took, p.stderr.decode("utf-8", "replace")
 
 
