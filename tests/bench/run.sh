@@ -387,7 +387,7 @@ current_pid=
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "machine=$(nproc) CPUs, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(uname -sr)"
-    echo "command=tests/bench/run.sh $*"
+    echo "command=$(env | grep '^BENCH_' | sort | tr '\n' ' ')tests/bench/run.sh $*"
     echo "jwtgate=$bin ($("$bin" --version 2>&1 | head -n1))"
     echo "servers=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //'), $("$haproxy_bin" -v | head -n1 | cut -d' ' -f1-3), $(openssl version | cut -d' ' -f1-2), wrk $(wrk -v 2>&1 | head -n1 | cut -d' ' -f2)"
     echo "setup=1 thread/worker each, keep-alive; wrk -t1 -c$conns -d${duration}s; $ntokens distinct tokens, token_cache.max_entries $cache_entries"
