@@ -19,7 +19,6 @@
 #include <boost/beast/http/read.hpp>
 
 #include <chrono>
-#include <ctime>
 #include <optional>
 #include <vector>
 
@@ -28,6 +27,15 @@ namespace jwtgate::proxy {
 namespace http = beast::http;
 
 namespace {
+
+// Wall-clock seconds from the precise clock. std::time() reads the coarse clock, which
+// lags by up to a scheduler tick: right after a second boundary it would call a token
+// minted in that second (iat = now) "issued in the future" when clock_skew is 0.
+std::int64_t unix_seconds() noexcept {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 using clock = std::chrono::steady_clock;
@@ -278,7 +286,7 @@ net::awaitable<bool> session::serve_one(bool first) {
 
     auto keys = st_.keys->snapshot();
     const core::request_view view{req.method_string(), req.target(), fields};
-    auto now = static_cast<std::int64_t>(std::time(nullptr));
+    auto now = unix_seconds();
     auto d = st_.auth->decide(view, *keys, now, false);
     std::size_t wait_provider = 0;
     if (d.result == core::outcome::wait_for_keys) {
@@ -289,7 +297,7 @@ net::awaitable<bool> session::serve_one(bool first) {
                                 cfg_.providers[wait_provider].jwks_fetch_timeout +
                                     std::chrono::seconds(1));
             keys = st_.keys->snapshot();
-            now = static_cast<std::int64_t>(std::time(nullptr));
+            now = unix_seconds();
         }
         d = st_.auth->decide(view, *keys, now, true);
     }
