@@ -195,10 +195,6 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     net::signal_set signals(control, SIGINT, SIGTERM);
     net::signal_set hangup(control, SIGHUP);
     listener l(control);
-    if (!l.open(cfg->listen.address, cfg->listen.port, error)) {
-        std::cerr << "jwtgate: " << error << '\n';
-        return exit_runtime;
-    }
 
     auto keys = std::make_shared<key_store>(cfg->providers.size());
     load_local_key_sets(*cfg, *keys);
@@ -238,6 +234,11 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     if (auto ec = admin.start(cfg->admin.address, cfg->admin.port)) {
         std::cerr << "jwtgate: cannot listen on admin " << cfg->admin.address << ':'
                   << cfg->admin.port << ": " << ec.message() << '\n';
+        return exit_runtime;
+    }
+    // The proxy port opens last, so whoever sees it accept finds the admin port up too.
+    if (!l.open(cfg->listen.address, cfg->listen.port, error)) {
+        std::cerr << "jwtgate: " << error << '\n';
         return exit_runtime;
     }
     fetcher->start();

@@ -56,11 +56,12 @@ def wait_ready(port, timeout=10.0):
 
 
 def refused(port):
-    """True when a TCP connect to 127.0.0.1:port is refused."""
+    """True when a TCP connect to 127.0.0.1:port is refused (or reset: a connection that
+    reached the backlog just before the listener closed is reset, never served)."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return False
-    except ConnectionRefusedError:
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
 
 
