@@ -1,6 +1,7 @@
 // The per-request decision: path -> rule -> token -> provider -> verification -> require.
 #include "core/authorize.hpp"
 
+#include "core/ascii.hpp"
 #include "core/claims.hpp"
 #include "core/jwt.hpp"
 #include "core/verify.hpp"
@@ -34,38 +35,12 @@ std::string_view to_string(outcome o) noexcept {
 
 namespace {
 
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::string to_lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out) {
-        c = lower(c);
+        c = ascii_lower(c);
     }
     return out;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 // A found token, or the fact that a source was present but unusable.

@@ -2,6 +2,7 @@
 // typed readers that collect diagnostics. Not part of the public interface.
 #pragma once
 
+#include "core/ascii.hpp"
 #include "core/config.hpp"
 
 #include <boost/json/value.hpp>
@@ -160,7 +161,6 @@ std::optional<boost::json::value> yaml_to_json(reader& r, const located& v);
 // RFC 9110 5.6.2 token (field names, methods, auth schemes).
 bool is_token(std::string_view s) noexcept;
 std::string ascii_lower(std::string_view s);
-bool iequals(std::string_view a, std::string_view b) noexcept;
 
 // An http:// or https:// URL split into what the proxy needs.
 struct http_url {

@@ -338,14 +338,6 @@ std::string ascii_lower(std::string_view s) {
     return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               const auto lx = (x >= 'A' && x <= 'Z') ? x - 'A' + 'a' : x;
-               const auto ly = (y >= 'A' && y <= 'Z') ? y - 'A' + 'a' : y;
-               return lx == ly;
-           });
-}
-
 std::optional<http_url> parse_http_url(std::string_view text, std::string& why) {
     const auto parsed = boost::urls::parse_uri(text);
     if (!parsed) {

@@ -1,34 +1,15 @@
 // The JWKS fetch schedule: refresh interval, Cache-Control, backoff, unknown-kid floor.
 #include "core/jwks_policy.hpp"
 
+#include "core/ascii.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 
 namespace jwtgate::core {
 
-namespace {
-
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
-                                              [](char x, char y) { return lower(x) == lower(y); });
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-} // namespace
+namespace {} // namespace
 
 std::optional<millis> cache_control_max_age(std::string_view header) noexcept {
     std::optional<millis> result;

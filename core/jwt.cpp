@@ -1,6 +1,8 @@
 // Compact JWS parsing: segment split, strict base64url, duplicate-free JSON, header checks.
 #include "core/jwt.hpp"
 
+#include "core/ascii.hpp"
+
 #include "core/base64url.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -140,15 +142,6 @@ std::string_view view_of(const json::string& s) noexcept {
     return {s.data(), s.size()};
 }
 
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) {
-                   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-               };
-               return lower(x) == lower(y);
-           });
-}
-
 struct segments {
     std::string_view header;
     std::string_view payload;
@@ -203,7 +196,7 @@ result<void> check_header(jws& out) {
         return auth_errc::unknown_algorithm;
     }
     const std::string_view alg_name = view_of(alg->get_string());
-    if (iequals_ascii(alg_name, "none")) {
+    if (iequals(alg_name, "none")) {
         return auth_errc::alg_none;
     }
     const auto known = parse_jws_alg(alg_name);

@@ -22,6 +22,8 @@
 //   value. remove_query_param keeps every other piece, empty ones included, in order.
 #include "core/path.hpp"
 
+#include "core/ascii.hpp"
+
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -174,24 +176,11 @@ path_errc normalise_into(std::string_view in, std::string& out) {
     return e;
 }
 
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        if (x >= 'A' && x <= 'Z')
-            x = static_cast<char>(x - 'A' + 'a');
-        if (x != b[i])
-            return false;
-    }
-    return true;
-}
-
 // Length of an http:// or https:// scheme prefix (any case), or 0.
 std::size_t absolute_scheme_length(std::string_view target) noexcept {
-    if (target.size() >= 7 && iequals_ascii(target.substr(0, 7), "http://"))
+    if (target.size() >= 7 && iequals(target.substr(0, 7), "http://"))
         return 7;
-    if (target.size() >= 8 && iequals_ascii(target.substr(0, 8), "https://"))
+    if (target.size() >= 8 && iequals(target.substr(0, 8), "https://"))
         return 8;
     return 0;
 }
