@@ -106,36 +106,38 @@ void print_invalid(int status, std::string_view error, std::string_view details_
 // fetcher the proxy runs; failures are reported on stderr.
 void fetch_remote_once(const std::shared_ptr<const core::config>& cfg,
                        std::vector<std::shared_ptr<const core::key_set>>& keys) {
-    std::size_t remote = 0;
-    for (const auto& p : cfg->providers) {
-        remote += p.remote() ? 1 : 0;
+    // Only the remote providers go to the fetcher (local ones are read by the caller).
+    core::config remote = *cfg;
+    remote.providers.clear();
+    std::vector<std::size_t> index; // remote provider -> position in cfg
+    for (std::size_t i = 0; i < cfg->providers.size(); ++i) {
+        if (cfg->providers[i].remote()) {
+            remote.providers.push_back(cfg->providers[i]);
+            index.push_back(i);
+        }
     }
-    if (remote == 0) {
+    if (index.empty()) {
         return;
     }
     set_log_level(core::log_level::error);
     boost::asio::io_context ioc;
-    auto store = std::make_shared<key_store>(cfg->providers.size());
-    auto fetcher = std::make_shared<jwks_fetcher>(ioc, cfg, store, nullptr);
-    fetcher->start();
-    std::size_t pending = remote;
-    for (std::size_t i = 0; i < cfg->providers.size(); ++i) {
-        if (cfg->providers[i].remote()) {
-            fetcher->await_refresh(i, ioc.get_executor(), [&pending, &fetcher] {
-                if (--pending == 0) {
-                    fetcher->stop();
-                }
-            });
-        }
+    auto store = std::make_shared<key_store>(index.size());
+    auto fetcher = std::make_shared<jwks_fetcher>(ioc);
+    const auto sources = fetcher->bind(remote, store, nullptr);
+    std::size_t pending = index.size();
+    for (const auto& s : sources) {
+        fetcher->await_refresh(s, ioc.get_executor(), [&pending, &fetcher] {
+            if (--pending == 0) {
+                fetcher->stop();
+            }
+        });
     }
     ioc.run();
-    for (std::size_t i = 0; i < cfg->providers.size(); ++i) {
-        if (cfg->providers[i].remote()) {
-            keys[i] = store->get(i);
-            if (!keys[i]) {
-                std::cerr << "jwtgate: provider " << cfg->providers[i].name << ": "
-                          << fetcher->status(i) << '\n';
-            }
+    for (std::size_t k = 0; k < index.size(); ++k) {
+        keys[index[k]] = store->get(k);
+        if (!keys[index[k]]) {
+            std::cerr << "jwtgate: provider " << remote.providers[k].name << ": "
+                      << jwks_fetcher::status(*sources[k]) << '\n';
         }
     }
 }

@@ -50,9 +50,10 @@ enum class step { ok, retry, done };
 
 class forwarder {
   public:
-    forwarder(worker& w, client_link c, http::request_parser<http::empty_body>& head,
-              const request_framing& fr, const core::decision& d, std::string_view rid)
-        : w_(w), st_(w.state), cfg_(*w.state.cfg), c_(c), head_(head), fr_(fr), d_(d), rid_(rid) {
+    forwarder(worker& w, const generation& g, client_link c,
+              http::request_parser<http::empty_body>& head, const request_framing& fr,
+              const core::decision& d, std::string_view rid)
+        : w_(w), st_(w.state), g_(g), cfg_(*g.cfg), c_(c), head_(head), fr_(fr), d_(d), rid_(rid) {
         res_.keep_alive = c.keep_alive;
     }
 
@@ -73,6 +74,7 @@ class forwarder {
 
     worker& w_;
     server_state& st_;
+    const generation& g_; // held by the session for the whole request
     const core::config& cfg_;
     client_link c_;
     http::request_parser<http::empty_body>& head_;
@@ -168,12 +170,12 @@ void forwarder::build_upstream_head() {
     up_.target(target);
     up_.version(11);
     upstream_head_params p;
-    p.identity = &st_.auth->identity_headers();
+    p.identity = &g_.auth->identity_headers();
     p.decision = &d_;
     p.client_ip = c_.ip;
     p.client_tls = c_.tls;
     p.request_id = rid_;
-    p.upstream_authority = st_.upstream_authority;
+    p.upstream_authority = g_.upstream->authority;
     p.websocket = fr_.websocket;
     build_upstream_fields(in, p, up_);
     if (fr_.chunked) {
@@ -187,11 +189,11 @@ void forwarder::build_upstream_head() {
 }
 
 net::awaitable<bool> forwarder::acquire() {
-    conn_ = w_.pool.take();
+    conn_ = w_.pool.take(*g_.upstream);
     if (conn_) {
         co_return true;
     }
-    auto r = co_await w_.pool.connect();
+    auto r = co_await w_.pool.connect(g_.upstream);
     if (r.conn) {
         conn_ = std::move(r.conn);
         co_return true;
@@ -444,12 +446,12 @@ net::awaitable<void> forwarder::relay_response(response_parser& rp) {
 
 } // namespace
 
-net::awaitable<forward_result> forward_request(worker& w, client_link client,
+net::awaitable<forward_result> forward_request(worker& w, const generation& g, client_link client,
                                                http::request_parser<http::empty_body>& head,
                                                const request_framing& framing,
                                                const core::decision& d,
                                                std::string_view request_id) {
-    forwarder f(w, client, head, framing, d, request_id);
+    forwarder f(w, g, client, head, framing, d, request_id);
     co_return co_await f.run();
 }
 

@@ -14,6 +14,7 @@
 
 namespace jwtgate::proxy {
 
+struct generation;
 struct worker;
 
 // The client side of the exchange, as the session holds it.
@@ -35,10 +36,13 @@ struct forward_result {
     bool unread_body = false;    // the client's body was not (fully) read: linger on close
 };
 
-// Sends the request whose head `head` holds to the upstream and relays the response.
-// Writes jwtgate's own 400/413/502/504 when the exchange fails before a response started.
-net::awaitable<forward_result> forward_request(
-    worker& w, client_link client, beast::http::request_parser<beast::http::empty_body>& head,
-    const request_framing& framing, const core::decision& d, std::string_view request_id);
+// Sends the request whose head `head` holds to the upstream of `g` (the generation the
+// request started with) and relays the response. Writes jwtgate's own 400/413/502/504
+// when the exchange fails before a response started.
+net::awaitable<forward_result>
+forward_request(worker& w, const generation& g, client_link client,
+                beast::http::request_parser<beast::http::empty_body>& head,
+                const request_framing& framing, const core::decision& d,
+                std::string_view request_id);
 
 } // namespace jwtgate::proxy

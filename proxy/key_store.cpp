@@ -1,8 +1,5 @@
-// Per-provider key sets: atomic publication and the startup load of local sources.
+// Per-provider key sets: atomic publication.
 #include "proxy/key_store.hpp"
-
-#include "core/key_source.hpp"
-#include "proxy/log.hpp"
 
 #include <algorithm>
 
@@ -42,40 +39,6 @@ std::int64_t key_store::retry_after(std::size_t i, std::int64_t now) const noexc
 void key_store::set_next_attempt(std::size_t i, std::int64_t unix_time) noexcept {
     if (i < size_) {
         slots_[i].next_attempt.store(unix_time, std::memory_order_relaxed);
-    }
-}
-
-void load_local_key_sets(const core::config& cfg, key_store& store) {
-    for (std::size_t i = 0; i < cfg.providers.size(); ++i) {
-        const auto& p = cfg.providers[i];
-        if (p.remote()) {
-            continue;
-        }
-        auto loaded = core::load_local_jwks(p);
-        if (!loaded) {
-            log_line(core::log_level::error, "key set not loaded")
-                .str("provider", p.name)
-                .str("error", loaded.error().message)
-                .emit();
-            continue;
-        }
-        for (const auto& s : loaded->skipped) {
-            if (log_enabled(core::log_level::warn)) {
-                log_line(core::log_level::warn, "key skipped")
-                    .str("provider", p.name)
-                    .num("index", static_cast<std::uint64_t>(s.index))
-                    .str("kid", s.kid)
-                    .str("reason", make_error_code(s.reason).message())
-                    .emit();
-            }
-        }
-        if (log_enabled(core::log_level::info)) {
-            log_line(core::log_level::info, "key set loaded")
-                .str("provider", p.name)
-                .num("keys", static_cast<std::uint64_t>(loaded->keys->size()))
-                .emit();
-        }
-        store.set(i, loaded->keys);
     }
 }
 

@@ -14,7 +14,7 @@
 namespace jwtgate::proxy {
 
 // Holds one immutable key set per provider (index = position in config.providers). A
-// writer (startup load, a fetcher, a file watcher) replaces a provider's set with set();
+// writer (a key source of the fetcher) replaces a provider's set with set();
 // readers take snapshot(), one atomic load, and pass it to authorizer::decide.
 class key_store {
   public:
@@ -50,10 +50,5 @@ class key_store {
     std::mutex publish_;
     std::atomic<std::shared_ptr<const snapshot_type>> snapshot_;
 };
-
-// Loads the key sets of the providers with a local source (inline `jwks`, `jwks_file`,
-// read once) into `store`; failures and skipped keys are logged, and such a provider stays
-// unloaded (its requests get 503). Remote providers are left for a fetcher.
-void load_local_key_sets(const core::config& cfg, key_store& store);
 
 } // namespace jwtgate::proxy

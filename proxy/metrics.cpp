@@ -1,9 +1,6 @@
 // Prometheus text exposition of jwtgate's counters, gauges and histogram.
 #include "proxy/metrics.hpp"
 
-#include "proxy/jwks_fetcher.hpp"
-#include "proxy/key_store.hpp"
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -129,35 +126,30 @@ std::string metrics::render(const sources& src) const {
         out += "} " + std::to_string(c->value.load(std::memory_order_relaxed)) + '\n';
     }
 
-    if (src.fetcher != nullptr && src.provider_names != nullptr) {
-        const auto& names = *src.provider_names;
-        header(out, "jwtgate_jwks_fetches_total", "counter",
-               "JWKS fetches by provider and result.");
-        for (std::size_t i = 0; i < names.size() && i < src.fetcher->size(); ++i) {
-            const auto& st = src.fetcher->stats(i);
-            for (auto [result, v] : {std::pair{"success", st.fetch_ok.load()},
-                                     std::pair{"error", st.fetch_error.load()}}) {
-                out += "jwtgate_jwks_fetches_total{";
-                append_label(out, "provider", names[i]);
-                out += ',';
-                append_label(out, "result", result);
-                out += "} " + std::to_string(v) + '\n';
-            }
+    header(out, "jwtgate_jwks_fetches_total", "counter",
+           "JWKS fetches (and local key set loads) by provider and result.");
+    for (const auto& p : src.providers) {
+        for (auto [result, v] :
+             {std::pair{"success", p.fetch_ok}, std::pair{"error", p.fetch_error}}) {
+            out += "jwtgate_jwks_fetches_total{";
+            append_label(out, "provider", p.name);
+            out += ',';
+            append_label(out, "result", result);
+            out += "} " + std::to_string(v) + '\n';
         }
-        header(out, "jwtgate_jwks_keys", "gauge", "Keys loaded per provider.");
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            auto ks = src.keys != nullptr ? src.keys->get(i) : nullptr;
-            out += "jwtgate_jwks_keys{";
-            append_label(out, "provider", names[i]);
-            out += "} " + std::to_string(ks ? ks->size() : 0) + '\n';
-        }
-        header(out, "jwtgate_jwks_last_success_timestamp_seconds", "gauge",
-               "Unix time of the last good key set load (0: never).");
-        for (std::size_t i = 0; i < names.size() && i < src.fetcher->size(); ++i) {
-            out += "jwtgate_jwks_last_success_timestamp_seconds{";
-            append_label(out, "provider", names[i]);
-            out += "} " + std::to_string(src.fetcher->stats(i).last_success_unix.load()) + '\n';
-        }
+    }
+    header(out, "jwtgate_jwks_keys", "gauge", "Keys loaded per provider.");
+    for (const auto& p : src.providers) {
+        out += "jwtgate_jwks_keys{";
+        append_label(out, "provider", p.name);
+        out += "} " + std::to_string(p.keys) + '\n';
+    }
+    header(out, "jwtgate_jwks_last_success_timestamp_seconds", "gauge",
+           "Unix time of the last good key set load (0: never).");
+    for (const auto& p : src.providers) {
+        out += "jwtgate_jwks_last_success_timestamp_seconds{";
+        append_label(out, "provider", p.name);
+        out += "} " + std::to_string(p.last_success_unix) + '\n';
     }
 
     header(out, "jwtgate_token_cache_hits_total", "counter", "Verified-token cache hits.");
@@ -174,6 +166,16 @@ std::string metrics::render(const sources& src) const {
            "Claim headers not emitted because the value held a control character.");
     out += "jwtgate_claim_headers_dropped_total " +
            std::to_string(claim_headers_dropped_.load(std::memory_order_relaxed)) + '\n';
+    header(out, "jwtgate_config_reloads_total", "counter",
+           "Configuration reloads (SIGHUP) by result: applied, or rejected as invalid.");
+    out += "jwtgate_config_reloads_total{result=\"success\"} " +
+           std::to_string(reloads_ok_.load(std::memory_order_relaxed)) + '\n';
+    out += "jwtgate_config_reloads_total{result=\"error\"} " +
+           std::to_string(reloads_failed_.load(std::memory_order_relaxed)) + '\n';
+    header(out, "jwtgate_config_last_reload_success_timestamp_seconds", "gauge",
+           "Unix time the configuration in force was loaded (startup or last applied reload).");
+    out += "jwtgate_config_last_reload_success_timestamp_seconds " +
+           std::to_string(last_reload_unix_.load(std::memory_order_relaxed)) + '\n';
     return out;
 }
 

@@ -14,9 +14,6 @@
 
 namespace jwtgate::proxy {
 
-class jwks_fetcher;
-class key_store;
-
 // Upper bounds (seconds) of the request duration histogram.
 inline constexpr std::array<double, 14> duration_buckets{
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -43,17 +40,32 @@ class metrics {
         return connections_open_.load(std::memory_order_relaxed);
     }
 
-    // Everything as Prometheus text. The JWKS and token-cache families are read from the
-    // objects given (any may be null).
+    // A SIGHUP reload: applied, or rejected (the old configuration stays in force).
+    void config_reload(bool applied) {
+        (applied ? reloads_ok_ : reloads_failed_).fetch_add(1, std::memory_order_relaxed);
+    }
+    // The configuration in force was loaded at `unix_time` (startup or an applied reload).
+    void config_loaded(std::int64_t unix_time) {
+        last_reload_unix_.store(unix_time, std::memory_order_relaxed);
+    }
+
+    // The values owned elsewhere (the current configuration's providers and token cache,
+    // the pools), read by the caller when scraped.
+    struct provider_values {
+        std::string name;
+        std::uint64_t fetch_ok = 0;
+        std::uint64_t fetch_error = 0;
+        std::int64_t last_success_unix = 0;
+        std::size_t keys = 0;
+    };
     struct sources {
-        const jwks_fetcher* fetcher = nullptr;
-        const key_store* keys = nullptr;
+        std::vector<provider_values> providers;
         std::uint64_t cache_hits = 0;
         std::uint64_t cache_misses = 0;
         std::uint64_t cache_size = 0;
         std::int64_t upstream_idle = 0;
-        const std::vector<std::string>* provider_names = nullptr;
     };
+    // Everything as Prometheus text.
     std::string render(const sources& src) const;
 
   private:
@@ -71,6 +83,9 @@ class metrics {
     std::atomic<std::uint64_t> duration_sum_us_{0};
     std::atomic<std::uint64_t> claim_headers_dropped_{0};
     std::atomic<std::int64_t> connections_open_{0};
+    std::atomic<std::uint64_t> reloads_ok_{0};
+    std::atomic<std::uint64_t> reloads_failed_{0};
+    std::atomic<std::int64_t> last_reload_unix_{0};
 };
 
 } // namespace jwtgate::proxy

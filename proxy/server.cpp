@@ -34,16 +34,6 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr int exit_runtime = 2;
 
-std::string authority_of(const core::upstream_config& u) {
-    const bool v6 = u.host.find(':') != std::string::npos;
-    std::string out = v6 ? "[" + u.host + "]" : u.host;
-    if (u.port != (u.https ? 443 : 80)) {
-        out += ':';
-        out += std::to_string(u.port);
-    }
-    return out;
-}
-
 void run_worker(net::io_context& ctx) {
     for (;;) {
         try {
@@ -58,68 +48,189 @@ void run_worker(net::io_context& ctx) {
 
 using work_guard = net::executor_work_guard<net::io_context::executor_type>;
 
-// The admin endpoints' view of the server: readiness per provider, and the metrics text.
-admin_handlers make_handlers(const server_state& st, const jwks_fetcher& fetcher,
-                             const std::vector<std::unique_ptr<worker>>& workers,
-                             const std::vector<std::string>& names) {
-    admin_handlers h;
-    h.ready = [&st, &fetcher] {
-        boost::json::object providers;
-        for (std::size_t i = 0; i < st.cfg->providers.size(); ++i) {
-            providers[st.cfg->providers[i].name] =
-                st.keys->get(i) ? std::string("ready") : fetcher.status(i);
+std::size_t idle_per_worker(const core::config& cfg, std::size_t workers) {
+    const std::size_t max_idle = cfg.upstream.max_idle_connections;
+    return max_idle == 0 ? 0 : std::max<std::size_t>(1, (max_idle + workers - 1) / workers);
+}
+
+std::int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Builds what `cfg` needs at run time. Keeps `previous`'s upstream target (and so the
+// pooled connections) when the upstream settings and CA file are unchanged, and rebinds
+// providers to their key sources (fetcher.bind). Null with `error` set when the upstream
+// TLS context cannot be built; nothing has changed then.
+std::shared_ptr<const generation> build_generation(std::shared_ptr<const core::config> cfg,
+                                                   const generation* previous,
+                                                   jwks_fetcher& fetcher, std::string& error) {
+    auto g = std::make_shared<generation>();
+    g->number = previous != nullptr ? previous->number + 1 : 1;
+    if (previous != nullptr && same_upstream(*previous->upstream, cfg->upstream)) {
+        g->upstream = previous->upstream;
+    } else {
+        g->upstream = make_upstream_target(cfg->upstream, error);
+        if (!g->upstream) {
+            return nullptr;
         }
+    }
+    // A new cache: entries verified under the old providers' policies must not be reused.
+    g->cache = std::make_shared<core::token_cache>(cfg->token_cache_max_entries);
+    g->auth = std::make_shared<const core::authorizer>(cfg, g->cache);
+    g->keys = std::make_shared<key_store>(cfg->providers.size());
+    g->cfg = std::move(cfg);
+    g->sources = fetcher.bind(*g->cfg, g->keys, g->cache); // last: it stops unused sources
+    return g;
+}
+
+// The running server as the control thread sees it: what reloads and the admin endpoints
+// work on. Touched only on the control thread.
+struct control_plane {
+    server_state& st;
+    jwks_fetcher& fetcher;
+    std::vector<std::unique_ptr<worker>>& workers;
+    std::shared_ptr<const core::config> started; // its listen/admin/threads are in effect
+    std::string config_file;
+    std::uint64_t retired_cache_hits = 0; // of replaced generations' caches
+    std::uint64_t retired_cache_misses = 0;
+};
+
+// The admin endpoints' view of the server: readiness per provider, and the metrics text.
+admin_handlers make_handlers(control_plane& cp) {
+    admin_handlers h;
+    h.ready = [&cp] {
+        const auto g = cp.st.current.load();
+        boost::json::object providers;
         readiness r;
-        r.ready = fetcher.all_ready();
+        r.ready = true;
+        for (std::size_t i = 0; i < g->cfg->providers.size(); ++i) {
+            const bool loaded = g->keys->get(i) != nullptr;
+            r.ready = r.ready && loaded;
+            providers[g->cfg->providers[i].name] =
+                loaded ? std::string("ready") : jwks_fetcher::status(*g->sources[i]);
+        }
         boost::json::object o;
         o["ready"] = r.ready;
         o["providers"] = std::move(providers);
         r.body = boost::json::serialize(o);
         return r;
     };
-    h.metrics = [&st, &fetcher, &workers, &names] {
+    h.metrics = [&cp] {
+        const auto g = cp.st.current.load();
         metrics::sources src;
-        src.fetcher = &fetcher;
-        src.keys = st.keys;
-        src.cache_hits = st.auth->cache().hits();
-        src.cache_misses = st.auth->cache().misses();
-        src.cache_size = st.auth->cache().size();
-        for (const auto& w : workers) {
+        for (std::size_t i = 0; i < g->cfg->providers.size(); ++i) {
+            const auto& fs = jwks_fetcher::stats(*g->sources[i]);
+            const auto ks = g->keys->get(i);
+            src.providers.push_back({g->cfg->providers[i].name, fs.fetch_ok.load(),
+                                     fs.fetch_error.load(), fs.last_success_unix.load(),
+                                     ks ? ks->size() : 0});
+        }
+        src.cache_hits = cp.retired_cache_hits + g->cache->hits();
+        src.cache_misses = cp.retired_cache_misses + g->cache->misses();
+        src.cache_size = g->cache->size();
+        for (const auto& w : cp.workers) {
             src.upstream_idle += static_cast<std::int64_t>(w->pool.idle());
         }
-        src.provider_names = &names;
-        return st.stats->render(src);
+        return cp.st.stats->render(src);
     };
     return h;
 }
 
-// SIGHUP: the new config is validated and every problem logged, but this version applies
-// configuration only at start: a valid change is reported as needing a restart. The
-// process never dies on SIGHUP (its default action).
-net::awaitable<void> report_on_hangup(net::signal_set& hangup, std::string config_file) {
+// The settings a running process cannot change: named in a warning when a reload
+// changes them (the rest of the reload is applied).
+std::vector<std::string> needs_restart(const core::config& running, const core::config& next) {
+    std::vector<std::string> out;
+    const auto& a = running.listen;
+    const auto& b = next.listen;
+    const bool same_tls =
+        a.tls.has_value() == b.tls.has_value() &&
+        (!a.tls || (a.tls->cert_file == b.tls->cert_file && a.tls->key_file == b.tls->key_file));
+    if (a.address != b.address || a.port != b.port || !same_tls) {
+        out.emplace_back("listen");
+    }
+    if (running.admin.address != next.admin.address || running.admin.port != next.admin.port) {
+        out.emplace_back("admin");
+    }
+    if (running.threads != next.threads) {
+        out.emplace_back("threads");
+    }
+    return out;
+}
+
+// Publishes `g` for new requests: the workers take it by a post, between requests.
+void publish(control_plane& cp, const std::shared_ptr<const generation>& g) {
+    const auto old = cp.st.current.load();
+    cp.retired_cache_hits += old->cache->hits();
+    cp.retired_cache_misses += old->cache->misses();
+    cp.st.current.store(g);
+    const auto per_worker = idle_per_worker(*g->cfg, cp.workers.size());
+    for (auto& w : cp.workers) {
+        net::post(*w->ctx, [wp = w.get(), g, per_worker] { wp->apply(g, per_worker); });
+    }
+}
+
+// One SIGHUP: re-read and validate the file; apply it, or log every problem and keep the
+// configuration in force. Never drops a connection.
+void reload(control_plane& cp) {
+    if (cp.config_file.empty() || cp.config_file.front() == '<') {
+        log_message(core::log_level::warn, "SIGHUP ignored: no config file to re-read");
+        return;
+    }
+    if (cp.st.draining.load()) {
+        log_message(core::log_level::warn, "SIGHUP ignored: draining");
+        return;
+    }
+    auto loaded = core::load_config_file(cp.config_file, core::process_env());
+    if (!loaded.cfg) {
+        for (const auto& d : loaded.diagnostics) {
+            log_line(core::log_level::error, "config reload rejected")
+                .str("problem", core::format_diagnostic(cp.config_file, d))
+                .emit();
+        }
+        cp.st.stats->config_reload(false);
+        return;
+    }
+    auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
+    std::string error;
+    const auto old = cp.st.current.load();
+    auto g = build_generation(cfg, old.get(), cp.fetcher, error);
+    if (!g) {
+        log_line(core::log_level::error, "config reload rejected").str("problem", error).emit();
+        cp.st.stats->config_reload(false);
+        return;
+    }
+    for (const auto& key : needs_restart(*cp.started, *g->cfg)) {
+        log_line(core::log_level::warn, "config change needs a restart: not applied")
+            .str("setting", key)
+            .emit();
+    }
+    set_log_level(g->cfg->log.level);
+    publish(cp, g);
+    cp.st.stats->config_reload(true);
+    cp.st.stats->config_loaded(unix_now());
+    log_line(core::log_level::info, "config reloaded")
+        .str("config", cp.config_file)
+        .num("generation", g->number)
+        .flag("upstream_changed", g->upstream != old->upstream)
+        .emit();
+}
+
+net::awaitable<void> reload_on_hangup(net::signal_set& hangup, control_plane& cp) {
     for (;;) {
         auto [ec, sig] = co_await hangup.async_wait(use_nothrow);
         (void)sig;
         if (ec) {
             co_return;
         }
-        if (config_file.empty() || config_file.front() == '<') {
-            log_message(core::log_level::warn, "SIGHUP ignored: no config file to re-read");
-            continue;
+        try {
+            reload(cp);
+        } catch (const std::exception& e) {
+            // The old configuration stays in force; the process never dies on SIGHUP.
+            log_failure(core::log_level::error, "config_reload", e.what());
+            cp.st.stats->config_reload(false);
         }
-        auto loaded = core::load_config_file(config_file, core::process_env());
-        if (!loaded.cfg) {
-            for (const auto& d : loaded.diagnostics) {
-                log_line(core::log_level::error, "config reload rejected")
-                    .str("problem", core::format_diagnostic(config_file, d))
-                    .emit();
-            }
-            continue;
-        }
-        log_line(core::log_level::warn, "config is valid but live reload is not supported: "
-                                        "restart jwtgate to apply it")
-            .str("config", config_file)
-            .emit();
     }
 }
 
@@ -146,7 +257,8 @@ net::awaitable<void> drain_on_signal(net::io_context& control, net::signal_set& 
             wp->pool.shutdown();
         });
     }
-    const auto deadline = std::chrono::steady_clock::now() + st.cfg->limits.drain_timeout;
+    const auto deadline =
+        std::chrono::steady_clock::now() + st.current.load()->cfg->limits.drain_timeout;
     net::steady_timer timer(control);
     while (st.open_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
         timer.expires_after(std::chrono::milliseconds(20));
@@ -181,56 +293,40 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
             return exit_runtime;
         }
     }
-    std::unique_ptr<net::ssl::context> upstream_tls;
-    if (cfg->upstream.https) {
-        upstream_tls = make_client_tls(cfg->upstream.ca_file, error);
-        if (!upstream_tls) {
-            std::cerr << "jwtgate: " << error << '\n';
-            return exit_runtime;
-        }
-    }
-
     // The handlers are installed before anything else, so an early SIGTERM still drains.
     net::io_context control(1);
     net::signal_set signals(control, SIGINT, SIGTERM);
     net::signal_set hangup(control, SIGHUP);
     listener l(control);
 
-    auto keys = std::make_shared<key_store>(cfg->providers.size());
-    load_local_key_sets(*cfg, *keys);
-    auto cache = std::make_shared<core::token_cache>(cfg->token_cache_max_entries);
     metrics stats;
-
     server_state st;
-    st.cfg = cfg;
-    st.auth = std::make_shared<const core::authorizer>(cfg, cache);
-    st.keys = keys.get();
     st.stats = &stats;
-    st.upstream_authority = authority_of(cfg->upstream);
-
     // JWKS fetches and the admin endpoints run on the control thread, off the data path.
-    auto fetcher = std::make_shared<jwks_fetcher>(control, cfg, keys, cache);
+    auto fetcher = std::make_shared<jwks_fetcher>(control);
     st.fetcher = fetcher.get();
+    auto first = build_generation(cfg, nullptr, *fetcher, error);
+    if (!first) {
+        std::cerr << "jwtgate: " << error << '\n';
+        return exit_runtime;
+    }
+    st.current.store(first);
+    stats.config_loaded(unix_now());
 
     unsigned n = cfg->threads != 0 ? cfg->threads : std::thread::hardware_concurrency();
     n = std::max(1u, n);
-    const std::size_t max_idle = cfg->upstream.max_idle_connections;
-    const std::size_t per_worker =
-        max_idle == 0 ? 0 : std::max<std::size_t>(1, (max_idle + n - 1) / n);
+    const std::size_t per_worker = idle_per_worker(*cfg, n);
 
     std::vector<std::unique_ptr<worker>> workers;
     std::vector<work_guard> guards;
     for (unsigned i = 0; i < n; ++i) {
-        workers.push_back(std::make_unique<worker>(st, upstream_tls.get(), per_worker));
+        workers.push_back(std::make_unique<worker>(st, first, per_worker));
         guards.push_back(net::make_work_guard(*workers.back()->ctx));
         workers.back()->pool.start();
     }
-    std::vector<std::string> provider_names;
-    for (const auto& p : cfg->providers) {
-        provider_names.push_back(p.name);
-    }
-    small_http_server admin(
-        control, make_admin_handler(make_handlers(st, *fetcher, workers, provider_names)));
+    control_plane cp{st, *fetcher, workers, cfg, config_file};
+    first.reset();
+    small_http_server admin(control, make_admin_handler(make_handlers(cp)));
     if (auto ec = admin.start(cfg->admin.address, cfg->admin.port)) {
         std::cerr << "jwtgate: cannot listen on admin " << cfg->admin.address << ':'
                   << cfg->admin.port << ": " << ec.message() << '\n';
@@ -241,9 +337,8 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
         std::cerr << "jwtgate: " << error << '\n';
         return exit_runtime;
     }
-    fetcher->start();
     l.start(workers, server_tls.get());
-    net::co_spawn(control, report_on_hangup(hangup, config_file), net::detached);
+    net::co_spawn(control, reload_on_hangup(hangup, cp), net::detached);
     net::co_spawn(control, drain_on_signal(control, signals, l, *fetcher, st, workers, guards),
                   net::detached);
 
@@ -267,6 +362,7 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
         t.join();
     }
     workers.clear(); // tear down sessions and pools before the state they reference
+    st.current.store(nullptr);
     log_message(core::log_level::info, "stopped");
     return 0;
 }

@@ -91,14 +91,14 @@ std::string framing_error_body(framing_errc e) {
     return transport_error_body(status_of(e));
 }
 
-// Waits until the fetcher has refreshed `provider`'s keys (coalesced with other waiters),
+// Waits until the fetcher has refreshed `source`'s keys (coalesced with other waiters),
 // at most `bound`.
-net::awaitable<void> await_keys(jwks_fetcher& f, std::size_t provider,
+net::awaitable<void> await_keys(jwks_fetcher& f, const std::shared_ptr<key_source>& source,
                                 std::chrono::milliseconds bound) {
     auto ex = co_await net::this_coro::executor;
     auto timer = std::make_shared<net::steady_timer>(ex, bound);
     // `done` runs on this worker's thread, so it cannot race the wait below.
-    f.await_refresh(provider, ex, [timer] { timer->cancel(); });
+    f.await_refresh(source, ex, [timer] { timer->cancel(); });
     co_await timer->async_wait(use_nothrow);
 }
 
@@ -107,7 +107,7 @@ net::awaitable<void> await_keys(jwks_fetcher& f, std::size_t provider,
 class session {
   public:
     session(worker& w, net::ip::tcp::socket s, net::ssl::context* tls)
-        : w_(w), st_(w.state), cfg_(*w.state.cfg), ip_(peer_address(s)),
+        : w_(w), st_(w.state), gen_(w.gen), ip_(peer_address(s)),
           stream_(tls != nullptr ? byte_stream(beast::tcp_stream(std::move(s)), *tls)
                                  : byte_stream(beast::tcp_stream(std::move(s)))) {
         reg_ = w_.sessions.insert(w_.sessions.end(), this);
@@ -141,9 +141,12 @@ class session {
     net::awaitable<void> close();
     void finish(access_entry& e, clock::time_point started);
 
+    // The configuration in force: the worker's newest when this request started.
+    const core::config& cfg() const noexcept { return *gen_->cfg; }
+
     worker& w_;
     server_state& st_;
-    const core::config& cfg_;
+    std::shared_ptr<const generation> gen_;
     std::string ip_;
     byte_stream stream_;
     beast::flat_buffer buf_;
@@ -171,7 +174,7 @@ net::awaitable<void> session::run() {
 }
 
 net::awaitable<bool> session::handshake() {
-    stream_.tcp().expires_after(cfg_.limits.header_timeout);
+    stream_.tcp().expires_after(cfg().limits.header_timeout);
     auto [ec] = co_await stream_.tls()->async_handshake(net::ssl::stream_base::server, use_nothrow);
     if (ec) {
         log_failure(core::log_level::debug, "tls_handshake", ec.message());
@@ -190,7 +193,7 @@ net::awaitable<bool> session::wait_for_request(bool first) {
         co_return false;
     }
     idle_ = true;
-    stream_.tcp().expires_after(cfg_.limits.idle_timeout);
+    stream_.tcp().expires_after(cfg().limits.idle_timeout);
     auto [ec, n] = co_await stream_.async_read_some(buf_.prepare(1024), use_nothrow);
     idle_ = false;
     if (ec) {
@@ -217,7 +220,7 @@ net::awaitable<void> session::head_failed(const beast::error_code& ec, clock::ti
     }
     const auto rid = generate_request_id();
     json_response r{status, head_error_body(status), {}, 0};
-    co_await write_json_response(stream_, cfg_.limits.idle_timeout, r, rid, false, false, false);
+    co_await write_json_response(stream_, cfg().limits.idle_timeout, r, rid, false, false, false);
     linger_ = true;
     access_entry e;
     e.request_id = rid;
@@ -228,21 +231,24 @@ net::awaitable<void> session::head_failed(const beast::error_code& ec, clock::ti
 
 void session::finish(access_entry& e, clock::time_point started) {
     e.duration_ms = ms_since(started);
-    log_access(cfg_, e);
+    log_access(cfg(), e);
     st_.stats->request_done(e.rule.empty() ? std::string_view("default") : e.rule, e.outcome,
                             e.duration_ms / 1000.0);
 }
 
 net::awaitable<bool> session::serve_one(bool first) {
+    gen_ = w_.gen; // an idle connection must not pin a replaced configuration
     if (!co_await wait_for_request(first)) {
         co_return false;
     }
     const auto started = clock::now();
+    gen_ = w_.gen; // a reload applies from the next request on; this one keeps gen_
+    const generation& g = *gen_;
     http::request_parser<http::empty_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(cfg_.limits.max_header_bytes, 0xffffffffu)));
+        std::min<std::size_t>(cfg().limits.max_header_bytes, 0xffffffffu)));
     parser.body_limit(boost::none);
-    stream_.tcp().expires_after(cfg_.limits.header_timeout);
+    stream_.tcp().expires_after(cfg().limits.header_timeout);
     // A connection that has not sent a byte of this request is idle for the drain.
     idle_ = buf_.size() == 0;
     auto [ec, n] = co_await http::async_read_header(stream_, buf_, parser, use_nothrow);
@@ -275,7 +281,7 @@ net::awaitable<bool> session::serve_one(bool first) {
         fe != framing_errc::ok) {
         const int status = status_of(fe);
         json_response r{status, framing_error_body(fe), {}, 0};
-        co_await write_json_response(stream_, cfg_.limits.idle_timeout, r, rid, false, http10,
+        co_await write_json_response(stream_, cfg().limits.idle_timeout, r, rid, false, http10,
                                      head_only);
         linger_ = true;
         e.status = status;
@@ -284,22 +290,22 @@ net::awaitable<bool> session::serve_one(bool first) {
         co_return false;
     }
 
-    auto keys = st_.keys->snapshot();
+    auto keys = g.keys->snapshot();
     const core::request_view view{req.method_string(), req.target(), fields};
     auto now = unix_seconds();
-    auto d = st_.auth->decide(view, *keys, now, false);
+    auto d = g.auth->decide(view, *keys, now, false);
     std::size_t wait_provider = 0;
     if (d.result == core::outcome::wait_for_keys) {
         // Keys never loaded, or an unknown kid: one coalesced refetch, then decide for good.
         wait_provider = d.wait_provider;
-        if (st_.fetcher != nullptr && wait_provider < cfg_.providers.size()) {
-            co_await await_keys(*st_.fetcher, wait_provider,
-                                cfg_.providers[wait_provider].jwks_fetch_timeout +
+        if (st_.fetcher != nullptr && wait_provider < g.sources.size()) {
+            co_await await_keys(*st_.fetcher, g.sources[wait_provider],
+                                g.cfg->providers[wait_provider].jwks_fetch_timeout +
                                     std::chrono::seconds(1));
-            keys = st_.keys->snapshot();
+            keys = g.keys->snapshot();
             now = unix_seconds();
         }
-        d = st_.auth->decide(view, *keys, now, true);
+        d = g.auth->decide(view, *keys, now, true);
     }
     if (d.claim_headers_refused != 0) {
         st_.stats->claim_headers_dropped(d.claim_headers_refused);
@@ -312,12 +318,12 @@ net::awaitable<bool> session::serve_one(bool first) {
     e.shadow = d.shadow;
 
     if (!d.forward) {
-        const auto er = core::render_error(d, st_.keys->retry_after(wait_provider, now));
+        const auto er = core::render_error(d, g.keys->retry_after(wait_provider, now));
         const bool drainable = !fr.has_body() || (!fr.expect_continue && fr.content_length &&
                                                   *fr.content_length <= drain_limit);
         keep = keep && drainable;
         json_response r{er.status, er.body, er.www_authenticate, er.retry_after};
-        auto wec = co_await write_json_response(stream_, cfg_.limits.idle_timeout, r, rid, keep,
+        auto wec = co_await write_json_response(stream_, cfg().limits.idle_timeout, r, rid, keep,
                                                 http10, head_only);
         if (wec) {
             keep = false;
@@ -332,7 +338,7 @@ net::awaitable<bool> session::serve_one(bool first) {
     }
 
     client_link link{stream_, buf_, ip_, stream_.is_tls(), http10, keep};
-    auto fres = co_await forward_request(w_, link, parser, fr, d, rid);
+    auto fres = co_await forward_request(w_, g, link, parser, fr, d, rid);
     linger_ = linger_ || fres.unread_body;
     e.status = fres.status;
     e.bytes_in = fres.bytes_in;
@@ -349,7 +355,7 @@ net::awaitable<bool> session::drain_body(std::uint64_t length) {
     length -= buffered;
     char scratch[8192];
     while (length > 0) {
-        stream_.tcp().expires_after(cfg_.limits.idle_timeout);
+        stream_.tcp().expires_after(cfg().limits.idle_timeout);
         const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(length, sizeof scratch));
         auto [ec, n] = co_await stream_.async_read_some(net::buffer(scratch, want), use_nothrow);
         if (ec) {

@@ -9,9 +9,14 @@ namespace jwtgate::proxy {
 class session;
 void close_if_idle(session& s);
 
-worker::worker(server_state& st, net::ssl::context* upstream_tls, std::size_t max_idle)
-    : state(st), ctx(std::make_unique<net::io_context>(1)),
-      pool(ctx->get_executor(), st.cfg->upstream, upstream_tls, max_idle) {}
+worker::worker(server_state& st, std::shared_ptr<const generation> g, std::size_t max_idle)
+    : state(st), gen(std::move(g)), ctx(std::make_unique<net::io_context>(1)),
+      pool(ctx->get_executor(), gen->upstream, max_idle) {}
+
+void worker::apply(std::shared_ptr<const generation> g, std::size_t max_idle) {
+    pool.retarget(g->upstream, max_idle);
+    gen = std::move(g);
+}
 
 worker::~worker() {
     pool.shutdown();
