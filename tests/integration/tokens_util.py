@@ -69,7 +69,19 @@ class Key:
             h["kid"] = self.kid
         elif kid:
             h["kid"] = kid
-        return jwt.encode(claims, self.private, algorithm=alg or self.alg, headers=h)
+        return remember(jwt.encode(claims, self.private, algorithm=alg or self.alg, headers=h))
+
+
+# The signature and payload segments of every token minted in this process, so a test
+# runner can assert that none of them ever shows up in jwtgate's output.
+MINTED = set()
+
+
+def remember(token: str) -> str:
+    parts = token.split(".")
+    if len(parts) == 3:
+        MINTED.update(p for p in parts[1:] if len(p) >= 16)
+    return token
 
 
 def jwks(*keys, **kw):
@@ -88,7 +100,7 @@ def claims(iss, aud=None, lifetime=300, now=None, **extra):
 def unsigned(header: dict, payload: dict, signature: bytes = b"") -> str:
     """A token assembled by hand (for attacks PyJWT refuses to produce)."""
     enc = lambda o: b64u(json.dumps(o, separators=(",", ":")).encode())
-    return "%s.%s.%s" % (enc(header), enc(payload), b64u(signature))
+    return remember("%s.%s.%s" % (enc(header), enc(payload), b64u(signature)))
 
 
 def hmac_token(header: dict, payload: dict, secret: bytes, digest="sha256") -> str:
@@ -97,4 +109,4 @@ def hmac_token(header: dict, payload: dict, secret: bytes, digest="sha256") -> s
     enc = lambda o: b64u(json.dumps(o, separators=(",", ":")).encode())
     signing_input = "%s.%s" % (enc(header), enc(payload))
     mac = hmac.new(secret, signing_input.encode(), getattr(hashlib, digest)).digest()
-    return "%s.%s" % (signing_input, b64u(mac))
+    return remember("%s.%s" % (signing_input, b64u(mac)))

@@ -15,6 +15,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import tokens_util  # noqa: E402
 from tokens_util import Key, claims, jwks  # noqa: E402,F401
 from lib.upstream import Upstream  # noqa: E402
 
@@ -189,6 +190,14 @@ def request(port, method, target, headers=(), body=None, timeout=10.0, version="
 
 # ------------------------------------------------------------------ jwtgate process
 
+STARTED = []  # every Gate of the running test (checked for leaked tokens after it)
+
+
+def leaked_token_parts(outputs):
+    """The minted token segments (payloads, signatures) found in any of `outputs`."""
+    return sorted({p for p in tokens_util.MINTED for text in outputs if p in text})
+
+
 class Gate:
     """jwtgate started with a generated config; killed by PID when the test ends."""
 
@@ -203,6 +212,7 @@ class Gate:
         self.proc = None
 
     def start(self, wait=True, timeout=10.0):
+        STARTED.append(self)
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen([self.bin, "--config", self.cfg_path], stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=err, start_new_session=True, cwd=self.tmp)
@@ -405,7 +415,11 @@ def main():
         ctx = Context(binary, tmp, shared)
         t0 = time.monotonic()
         try:
+            del STARTED[:]
             f(ctx)
+            # Whatever the test did, no token segment may appear in jwtgate's output.
+            leaks = leaked_token_parts([g.stdout() + g.stderr() for g in STARTED if g.proc])
+            check(not leaks, "jwtgate's output contains token segments: %r" % [x[:12] for x in leaks])
             passed += 1
             print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
         except Exception as e:  # noqa: BLE001

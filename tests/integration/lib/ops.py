@@ -57,12 +57,16 @@ def wait_ready(port, timeout=10.0):
 
 def refused(port):
     """True when a TCP connect to 127.0.0.1:port is refused (or reset: a connection that
-    reached the backlog just before the listener closed is reset, never served)."""
+    reached the backlog just before the listener closed is reset, never served). A connect
+    that times out (a SYN lost while the listener was closing) is not an answer yet: False,
+    and the caller asks again."""
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
         return False
     except (ConnectionRefusedError, ConnectionResetError):
         return True
+    except socket.timeout:
+        return False
 
 
 class JwksServer:
