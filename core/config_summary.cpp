@@ -1,6 +1,7 @@
 // The human summary printed by --check-config: listeners, upstream, providers, and the
 // rules in match order (longest prefix first) followed by the default.
 #include "core/config.hpp"
+#include "core/key_source.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -57,8 +58,7 @@ std::string join(const std::vector<std::string>& items, std::string_view none) {
 std::string key_source(const provider_config& p) {
     switch (p.source) {
     case key_source_kind::jwks_uri: return "jwks_uri " + p.jwks_uri;
-    case key_source_kind::discovery:
-        return "discovery " + p.policy.issuer + "/.well-known/openid-configuration";
+    case key_source_kind::discovery: return "discovery " + discovery_url(p.policy.issuer);
     case key_source_kind::jwks_file: return "jwks_file " + p.jwks_file;
     case key_source_kind::inline_jwks: return "inline jwks";
     }

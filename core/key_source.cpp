@@ -58,4 +58,11 @@ boost::system::result<parsed_jwks, key_load_error> load_local_jwks(const provide
     return std::move(*parsed);
 }
 
+std::string discovery_url(std::string_view issuer) {
+    while (!issuer.empty() && issuer.back() == '/') {
+        issuer.remove_suffix(1);
+    }
+    return std::string(issuer) + "/.well-known/openid-configuration";
+}
+
 } // namespace jwtgate::core

@@ -5,6 +5,7 @@
 #include "core/jwks.hpp"
 
 #include <string>
+#include <string_view>
 
 namespace jwtgate::core {
 
@@ -17,6 +18,10 @@ struct key_load_error {
 // sources may hold `oct` keys). For a remote provider returns an error: those keys come
 // from the asynchronous fetcher.
 boost::system::result<parsed_jwks, key_load_error> load_local_jwks(const provider_config& p);
+
+// The OpenID Connect discovery document of `issuer`: "{issuer}/.well-known/openid-configuration",
+// trailing '/' of the issuer removed (OpenID Connect Discovery 1.0, section 4).
+std::string discovery_url(std::string_view issuer);
 
 // Reads a whole file (up to `max_bytes`); nullopt with `error` set on failure.
 std::optional<std::string> read_file(const std::string& path, std::size_t max_bytes,

@@ -10,16 +10,6 @@ namespace jwtgate::proxy {
 
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 std::string_view sv(boost::beast::string_view s) noexcept {
     return {s.data(), s.size()};
 }

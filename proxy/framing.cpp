@@ -7,10 +7,6 @@ namespace jwtgate::proxy {
 
 namespace {
 
-char lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 std::string_view coding_name(std::string_view item) noexcept {
     // transfer-coding = token *( OWS ";" OWS transfer-parameter )
     auto semi = item.find(';');
@@ -66,18 +62,6 @@ bool scan_lengths(std::string_view value, std::optional<std::uint64_t>& length) 
 }
 
 } // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 int status_of(framing_errc e) noexcept {
     switch (e) {

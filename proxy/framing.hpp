@@ -2,6 +2,7 @@
 // WebSocket upgrade detection (RFC 9112 3.2, 6.1, 6.3; RFC 9110 10.1.1; RFC 6455 4.1).
 #pragma once
 
+#include "core/ascii.hpp"
 #include "core/authorize.hpp"
 
 #include <cstdint>
@@ -46,21 +47,15 @@ framing_errc check_request_framing(std::string_view method, unsigned version,
                                    std::span<const core::header_field> headers,
                                    request_framing& out);
 
-// ASCII case-insensitive equality.
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using core::iequals;
+using core::trim;
 
 // Calls `f(token)` for each element of a comma-separated header list (RFC 9110 5.6.1),
 // whitespace-trimmed, empty elements skipped.
 template <class F> void for_each_list_token(std::string_view value, F&& f) {
     while (!value.empty()) {
         auto comma = value.find(',');
-        auto item = value.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-            item.remove_prefix(1);
-        }
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-            item.remove_suffix(1);
-        }
+        const auto item = trim(value.substr(0, comma));
         if (!item.empty()) {
             f(item);
         }

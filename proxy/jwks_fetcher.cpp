@@ -92,13 +92,6 @@ bool discovery_jwks_uri(const std::string& body, const std::string& issuer, std:
     return true;
 }
 
-std::string discovery_url(std::string issuer) {
-    while (!issuer.empty() && issuer.back() == '/') {
-        issuer.pop_back();
-    }
-    return issuer + "/.well-known/openid-configuration";
-}
-
 } // namespace
 
 namespace {
@@ -244,6 +237,7 @@ provider_sources jwks_fetcher::bind(const core::config& cfg,
             s = std::make_shared<key_source>(ioc_.get_executor(), p);
             fresh.push_back(s);
         }
+        std::erase_if(s->sinks, [](const key_sink& k) { return k.store.expired(); });
         s->sinks.push_back({store, i, cache, p.name});
         store->set(i, s->keys);
         store->set_next_attempt(i, s->next_attempt_unix);
@@ -401,7 +395,7 @@ net::awaitable<void> jwks_fetcher::fetch_once(key_source& st) {
     std::string error;
     std::string uri = p.jwks_uri;
     if (p.source == core::key_source_kind::discovery) {
-        auto doc = co_await http_get(discovery_url(p.policy.issuer), st.tls, remaining(),
+        auto doc = co_await http_get(core::discovery_url(p.policy.issuer), st.tls, remaining(),
                                      core::max_jwks_bytes);
         if (!doc.ok) {
             error = "discovery: " + doc.error;

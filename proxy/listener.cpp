@@ -20,18 +20,39 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 }
 
+net::ip::address bind_address(const net::any_io_executor& ex, const std::string& address,
+                              boost::system::error_code& ec) {
+    auto addr = net::ip::make_address(address, ec);
+    if (!ec) {
+        return addr;
+    }
+    // A host name (the loader checked its syntax): its first address, resolved once now.
+    tcp::resolver resolver(ex);
+    auto results = resolver.resolve(address, "", tcp::resolver::passive, ec);
+    if (ec) {
+        return {};
+    }
+    if (results.empty()) {
+        ec = net::error::host_not_found;
+        return {};
+    }
+    return results.begin()->endpoint().address();
+}
+
 listener::listener(net::io_context& ctx) : ctx_(ctx), acceptor_(ctx) {}
 
 bool listener::open(const std::string& address, std::uint16_t port, std::string& error) {
     boost::system::error_code ec;
-    const auto addr = net::ip::make_address(address, ec);
+    const auto addr = bind_address(ctx_.get_executor(), address, ec);
     if (ec) {
-        error = "cannot listen on " + address + ":" + std::to_string(port) + ": not an IP address";
+        error = "cannot listen on " + address + ":" + std::to_string(port) +
+                ": cannot resolve the address: " + ec.message();
         return false;
     }
     const tcp::endpoint ep(addr, port);
     auto fail = [&](const char* step) {
-        error = std::string("cannot listen on ") + (addr.is_v6() ? "[" + address + "]" : address) +
+        const auto shown = addr.to_string();
+        error = std::string("cannot listen on ") + (addr.is_v6() ? "[" + shown + "]" : shown) +
                 ":" + std::to_string(port) + ": " + step + ": " + ec.message();
         acceptor_.close(ec);
         return false;
@@ -57,8 +78,8 @@ tcp::endpoint listener::local_endpoint() const {
     return acceptor_.local_endpoint(ec);
 }
 
-void listener::start(std::vector<std::unique_ptr<worker>>& workers, net::ssl::context* tls) {
-    net::co_spawn(ctx_, accept_loop(workers, tls), net::detached);
+void listener::start(std::vector<std::unique_ptr<worker>>& workers, server_state& st) {
+    net::co_spawn(ctx_, accept_loop(workers, st), net::detached);
 }
 
 void listener::close() {
@@ -67,7 +88,7 @@ void listener::close() {
 }
 
 net::awaitable<void> listener::accept_loop(std::vector<std::unique_ptr<worker>>& workers,
-                                           net::ssl::context* tls) {
+                                           server_state& st) {
     std::size_t next = 0;
     net::steady_timer backoff(ctx_);
     while (acceptor_.is_open()) {
@@ -87,7 +108,8 @@ net::awaitable<void> listener::accept_loop(std::vector<std::unique_ptr<worker>>&
         }
         boost::system::error_code ignored;
         sock.set_option(tcp::no_delay(true), ignored);
-        net::co_spawn(*w.ctx, run_session(w, std::move(sock), tls), net::detached);
+        net::co_spawn(*w.ctx, run_session(w, std::move(sock), st.current.load()->server_tls),
+                      net::detached);
     }
 }
 

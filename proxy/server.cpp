@@ -59,15 +59,39 @@ std::int64_t unix_now() {
         .count();
 }
 
+// The server TLS context of a new generation. The listener keeps the `listen.tls` it was
+// started with: when `next` names the same files they are read again (a rotated
+// certificate), otherwise (a change that needs a restart) the running context stays.
+bool server_tls_for(const core::listen_config& running, const core::listen_config& next,
+                    const generation* previous, std::shared_ptr<net::ssl::context>& out,
+                    std::string& error) {
+    if (!running.tls) {
+        return true;
+    }
+    const bool same_files = next.tls && next.tls->cert_file == running.tls->cert_file &&
+                            next.tls->key_file == running.tls->key_file;
+    if (previous != nullptr && !same_files) {
+        out = previous->server_tls;
+        return true;
+    }
+    out = make_server_tls(*running.tls, error);
+    return out != nullptr;
+}
+
 // Builds what `cfg` needs at run time. Keeps `previous`'s upstream target (and so the
-// pooled connections) when the upstream settings and CA file are unchanged, and rebinds
-// providers to their key sources (fetcher.bind). Null with `error` set when the upstream
-// TLS context cannot be built; nothing has changed then.
+// pooled connections) when the upstream settings and CA file are unchanged, reads the
+// listener's certificate again, and rebinds providers to their key sources
+// (fetcher.bind). `running` is the listen section in effect (startup's). Null with `error`
+// set when a TLS context cannot be built; nothing has changed then.
 std::shared_ptr<const generation> build_generation(std::shared_ptr<const core::config> cfg,
                                                    const generation* previous,
+                                                   const core::listen_config& running,
                                                    jwks_fetcher& fetcher, std::string& error) {
     auto g = std::make_shared<generation>();
     g->number = previous != nullptr ? previous->number + 1 : 1;
+    if (!server_tls_for(running, cfg->listen, previous, g->server_tls, error)) {
+        return nullptr;
+    }
     if (previous != nullptr && same_upstream(*previous->upstream, cfg->upstream)) {
         g->upstream = previous->upstream;
     } else {
@@ -195,7 +219,7 @@ void reload(control_plane& cp) {
     auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
     std::string error;
     const auto old = cp.st.current.load();
-    auto g = build_generation(cfg, old.get(), cp.fetcher, error);
+    auto g = build_generation(cfg, old.get(), cp.started->listen, cp.fetcher, error);
     if (!g) {
         log_line(core::log_level::error, "config reload rejected").str("problem", error).emit();
         cp.st.stats->config_reload(false);
@@ -285,14 +309,6 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     set_log_level(cfg->log.level);
 
     std::string error;
-    std::unique_ptr<net::ssl::context> server_tls;
-    if (cfg->listen.tls) {
-        server_tls = make_server_tls(*cfg->listen.tls, error);
-        if (!server_tls) {
-            std::cerr << "jwtgate: " << error << '\n';
-            return exit_runtime;
-        }
-    }
     // The handlers are installed before anything else, so an early SIGTERM still drains.
     net::io_context control(1);
     net::signal_set signals(control, SIGINT, SIGTERM);
@@ -305,7 +321,7 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     // JWKS fetches and the admin endpoints run on the control thread, off the data path.
     auto fetcher = std::make_shared<jwks_fetcher>(control);
     st.fetcher = fetcher.get();
-    auto first = build_generation(cfg, nullptr, *fetcher, error);
+    auto first = build_generation(cfg, nullptr, cfg->listen, *fetcher, error);
     if (!first) {
         std::cerr << "jwtgate: " << error << '\n';
         return exit_runtime;
@@ -337,7 +353,7 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
         std::cerr << "jwtgate: " << error << '\n';
         return exit_runtime;
     }
-    l.start(workers, server_tls.get());
+    l.start(workers, st);
     net::co_spawn(control, reload_on_hangup(hangup, cp), net::detached);
     net::co_spawn(control, drain_on_signal(control, signals, l, *fetcher, st, workers, guards),
                   net::detached);
@@ -346,7 +362,7 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     log_line(core::log_level::info, "listening")
         .str("address", ep.address().to_string())
         .num("port", static_cast<int>(ep.port()))
-        .flag("tls", server_tls != nullptr)
+        .flag("tls", cfg->listen.tls.has_value())
         .num("threads", static_cast<int>(n))
         .str("upstream", cfg->upstream.url)
         .str("config", config_file)

@@ -106,10 +106,10 @@ net::awaitable<void> await_keys(jwks_fetcher& f, const std::shared_ptr<key_sourc
 
 class session {
   public:
-    session(worker& w, net::ip::tcp::socket s, net::ssl::context* tls)
-        : w_(w), st_(w.state), gen_(w.gen), ip_(peer_address(s)),
-          stream_(tls != nullptr ? byte_stream(beast::tcp_stream(std::move(s)), *tls)
-                                 : byte_stream(beast::tcp_stream(std::move(s)))) {
+    session(worker& w, net::ip::tcp::socket s, std::shared_ptr<net::ssl::context> tls)
+        : w_(w), st_(w.state), gen_(w.gen), ip_(peer_address(s)), tls_(std::move(tls)),
+          stream_(tls_ ? byte_stream(beast::tcp_stream(std::move(s)), *tls_)
+                       : byte_stream(beast::tcp_stream(std::move(s)))) {
         reg_ = w_.sessions.insert(w_.sessions.end(), this);
         st_.open_connections.fetch_add(1, std::memory_order_relaxed);
         st_.stats->connection_opened();
@@ -148,6 +148,7 @@ class session {
     server_state& st_;
     std::shared_ptr<const generation> gen_;
     std::string ip_;
+    std::shared_ptr<net::ssl::context> tls_; // the certificate this connection was accepted with
     byte_stream stream_;
     beast::flat_buffer buf_;
     std::list<session*>::iterator reg_;
@@ -389,8 +390,9 @@ net::awaitable<void> session::close() {
     sock.close(ec);
 }
 
-net::awaitable<void> run_session(worker& w, net::ip::tcp::socket socket, net::ssl::context* tls) {
-    session s(w, std::move(socket), tls);
+net::awaitable<void> run_session(worker& w, net::ip::tcp::socket socket,
+                                 std::shared_ptr<net::ssl::context> tls) {
+    session s(w, std::move(socket), std::move(tls));
     co_await s.run();
 }
 

@@ -1,6 +1,8 @@
 // The control-plane HTTP server: accept loop and one coroutine per connection.
 #include "proxy/small_server.hpp"
 
+#include "proxy/listener.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -104,12 +106,12 @@ small_http_server::~small_http_server() {
 boost::system::error_code small_http_server::start(const std::string& address,
                                                    unsigned short port) {
     boost::system::error_code ec;
-    auto addr = net::ip::make_address(address, ec);
+    auto& a = impl_->acceptor;
+    auto addr = bind_address(a.get_executor(), address, ec);
     if (ec) {
         return ec;
     }
     tcp::endpoint ep(addr, port);
-    auto& a = impl_->acceptor;
     a.open(ep.protocol(), ec);
     if (!ec) {
         a.set_option(net::socket_base::reuse_address(true), ec);

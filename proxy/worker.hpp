@@ -32,6 +32,9 @@ struct generation {
     std::shared_ptr<key_store> keys; // fed by `sources`
     provider_sources sources;        // [provider index]
     std::shared_ptr<const upstream_target> upstream;
+    // listen.tls's certificate and key (null: plain HTTP). A reload reads the files again,
+    // so a rotated certificate applies to new connections.
+    std::shared_ptr<net::ssl::context> server_tls;
 };
 
 // Read by every worker.

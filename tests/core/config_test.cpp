@@ -1,6 +1,7 @@
 // Tests of the YAML config loader: planted errors with exact positions and key paths,
 // SPEC defaults, env substitution, value parsers, provider and rule cross-checks, summary.
 #include "core/config.hpp"
+#include "core/key_source.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -1183,6 +1184,26 @@ BOOST_AUTO_TEST_CASE(summary_brackets_ipv6_and_names_tls) {
                              "upstream: {url: 'http://h'}\n");
     const std::string s = summarize(c);
     BOOST_TEST(s.find("listen: [::]:8443 (TLS") != std::string::npos, s);
+}
+
+BOOST_AUTO_TEST_CASE(summary_discovery_url_has_one_slash) {
+    const config c = load_ok("upstream: {url: 'http://h'}\n"
+                             "providers:\n  - name: a\n    issuer: https://idp.test/realms/x/\n"
+                             "    discovery: true\n");
+    const std::string s = summarize(c);
+    BOOST_TEST(s.find("discovery https://idp.test/realms/x/.well-known/openid-configuration") !=
+                   std::string::npos,
+               s);
+    BOOST_TEST(s.find("x//.well-known") == std::string::npos, s);
+}
+
+BOOST_AUTO_TEST_CASE(discovery_url_strips_trailing_slashes) {
+    BOOST_TEST(discovery_url("https://a.test") ==
+               "https://a.test/.well-known/openid-configuration");
+    BOOST_TEST(discovery_url("https://a.test/") ==
+               "https://a.test/.well-known/openid-configuration");
+    BOOST_TEST(discovery_url("https://a.test/t//") ==
+               "https://a.test/t/.well-known/openid-configuration");
 }
 
 BOOST_AUTO_TEST_CASE(format_diagnostic_is_file_line_col_path_message) {

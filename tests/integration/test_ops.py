@@ -14,7 +14,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib.harness import (AUDIENCE, ISSUER, Conn, Env, Failure, Key, case, check, claims,  # noqa: E402
+from lib.harness import (AUDIENCE, ISSUER, Conn, Env, Failure, Gate, Key, case, check, claims,  # noqa: E402
                          expect_json_error, expect_status, free_port, jwks, main, request)
 from lib.ops import Demo, JwksServer, admin_get, refused, scrape, wait_metrics, wait_ready  # noqa: E402
 from lib.promtext import ParseError, parse  # noqa: E402
@@ -135,6 +135,28 @@ def _(ctx):
         expect_status(r, 200, "proxy port %s" % path)
         check(e.up.last(path) is not None, "%s on the proxy port was not forwarded upstream" % path)
         check(r.json().get("path") == path, "%s on the proxy port answered by jwtgate itself: %r" % (path, r.body[:80]))
+
+
+@case("ops.host_name_addresses")
+def _(ctx):
+    # "localhost" for both listeners: resolved once at startup, bound to its first address
+    e = Env(ctx, start=False)
+    e.cfg["listen"]["address"] = "localhost"
+    e.cfg["admin"]["address"] = "localhost"
+    e.gate = Gate(ctx.bin, e.cfg, ctx.tmp)
+    ctx.defer(e.gate.kill)
+    e.gate.start()
+    expect_status(e.get("/public"), 200, "proxy on localhost")
+    expect_status(admin_get(admin_port(e), "/healthz"), 200, "admin on localhost")
+    # a name that does not resolve: a clear error and exit status 2, not a crash
+    bad = Env(ctx, start=False)
+    bad.cfg["listen"]["address"] = "no-such-host.invalid"
+    g = Gate(ctx.bin, bad.cfg, ctx.tmp)
+    ctx.defer(g.kill)
+    g.start(wait=False)
+    rc = g.wait_exit(30)  # the resolver's own timeouts bound this
+    check(rc == 2, "exit status %r for an unresolvable listen.address" % rc)
+    check("no-such-host.invalid" in g.stderr() and "resolve" in g.stderr(), "stderr %r" % g.stderr()[-300:])
 
 
 @case("ops.readyz_not_ready_then_ready")

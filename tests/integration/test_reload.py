@@ -9,9 +9,12 @@ token cache never lets a token through that the new policy refuses."""
 import copy
 import json
 import os
+import shutil
 import signal
 import socket
+import ssl
 import sys
+import tempfile
 import threading
 import time
 
@@ -20,6 +23,7 @@ from lib.harness import (AUDIENCE, ISSUER, Conn, Env, case, check, expect_json_e
                          expect_status, free_port, main)
 from lib.jwks_server import JwksServer  # noqa: E402
 from lib.ops import scrape  # noqa: E402
+from lib.pki import CA  # noqa: E402
 from lib.upstream import Upstream, header_values  # noqa: E402
 from tokens_util import Key, claims, jwks  # noqa: E402
 
@@ -330,6 +334,75 @@ def _(ctx):
     check(not errors, "errors during reloads: %r" % errors[:5])
     check(counts[0] > 10, "only %d requests were made" % counts[0])
     check(e.gate.proc.poll() is None, "jwtgate exited")
+
+
+# ------------------------------------------------------------------ listener certificate
+
+def tls_conn(port, ca_file):
+    c = ssl.create_default_context(cafile=ca_file)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    t = c.wrap_socket(raw, server_hostname="localhost")
+    return t
+
+
+def tls_get(t, path):
+    t.sendall(("GET %s HTTP/1.1\r\nHost: gate\r\n\r\n" % path).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        d = t.recv(65536)
+        if not d:
+            break
+        data += d
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+    while len(body) < length:
+        body += t.recv(65536)
+    return head.split(b"\r\n")[0]
+
+
+@case("reload.rotated_listener_certificate")
+def _(ctx):
+    d = tempfile.mkdtemp(prefix="jwtgate-pki-", dir=ctx.tmp)
+    first, second = CA(d, "first"), CA(d, "second")
+    cert, key = os.path.join(d, "live.pem"), os.path.join(d, "live.key")
+    c1, k1 = first.server("gate1")
+    shutil.copy(c1, cert)
+    shutil.copy(k1, key)
+    e = Env(ctx, start=False)
+    e.cfg["listen"]["tls"] = {"cert_file": cert, "key_file": key}
+    write(e, e.cfg)
+    e.gate.start()
+    old = tls_conn(e.port, first.ca_file)
+    check(tls_get(old, "/a").startswith(b"HTTP/1.1 200"), "first certificate")
+    # the files are replaced (same paths) by a certificate of another CA, then SIGHUP
+    c2, k2 = second.server("gate2")
+    shutil.copy(c2, cert)
+    shutil.copy(k2, key)
+    reload_with(e, e.cfg)
+    t = tls_conn(e.port, second.ca_file)
+    check(tls_get(t, "/b").startswith(b"HTTP/1.1 200"), "new connection with the rotated certificate")
+    t.close()
+    try:
+        tls_conn(e.port, first.ca_file).close()
+        raise AssertionError("a new connection still got the old certificate")
+    except ssl.SSLCertVerificationError:
+        pass
+    # the connection opened before the reload goes on with its session
+    check(tls_get(old, "/c").startswith(b"HTTP/1.1 200"), "old TLS connection after the rotation")
+    old.close()
+    # a broken key file at the next reload: rejected, the rotated certificate stays
+    with open(key, "w") as f:
+        f.write("not a key\n")
+    e.gate.signal(signal.SIGHUP)
+    lines = wait_event(e, "config reload rejected", 1)
+    check("listen.tls.key_file" in lines[-1].get("problem", ""), "problem %r" % lines[-1])
+    t = tls_conn(e.port, second.ca_file)
+    check(tls_get(t, "/d").startswith(b"HTTP/1.1 200"), "after a rejected certificate reload")
+    t.close()
 
 
 # ------------------------------------------------------------------ restart-only settings
