@@ -34,8 +34,10 @@ constexpr std::string_view default_config_path = "/etc/jwtgate/jwtgate.yaml";
 constexpr std::string_view usage_text = R"(jwtgate - JWT-enforcing reverse proxy
 
 Usage:
-  jwtgate [--config FILE | -c FILE]   run the proxy (default: $JWTGATE_CONFIG,
-                                      else /etc/jwtgate/jwtgate.yaml)
+  jwtgate [--config FILE | -c FILE] [--watch-config]
+                                      run the proxy (default: $JWTGATE_CONFIG,
+                                      else /etc/jwtgate/jwtgate.yaml); SIGHUP reloads
+                                      FILE, --watch-config also reloads it on change
   jwtgate --check-config FILE         validate FILE, print a summary, exit 0 (1 on error)
   jwtgate verify-token --config FILE [--at UNIX_TIME] [--path PATH] TOKEN
                                       explain whether TOKEN is accepted (exit 0 valid,
@@ -274,12 +276,12 @@ int run_verify_token(std::span<const std::string_view> args) {
     return verify_token(a);
 }
 
-int run_proxy(const std::string& file) {
+int run_proxy(const std::string& file, server_options options) {
     auto cfg = load_or_report(file);
     if (!cfg) {
         return exit_config;
     }
-    return run_server(cfg, file);
+    return run_server(cfg, file, options);
 }
 
 } // namespace
@@ -292,6 +294,7 @@ int run_cli(std::span<const std::string_view> args) {
         return run_demo(args.subspan(1));
     }
     std::optional<std::string> config;
+    server_options options;
     for (std::size_t i = 0; i < args.size(); ++i) {
         auto arg = args[i];
         if (arg == "--help" || arg == "-h") {
@@ -315,6 +318,10 @@ int run_cli(std::span<const std::string_view> args) {
             config = std::string(args[++i]);
             continue;
         }
+        if (arg == "--watch-config") {
+            options.watch_config = true;
+            continue;
+        }
         return usage_error("unknown argument '" + std::string(arg) + "'");
     }
     if (!config) {
@@ -322,7 +329,7 @@ int run_cli(std::span<const std::string_view> args) {
         config =
             (env != nullptr && *env != '\0') ? std::string(env) : std::string(default_config_path);
     }
-    return run_proxy(*config);
+    return run_proxy(*config, options);
 }
 
 } // namespace jwtgate::proxy

@@ -4,6 +4,7 @@
 
 #include "core/jwks.hpp"
 #include "core/key_source.hpp"
+#include "proxy/file_signature.hpp"
 #include "proxy/http_client.hpp"
 #include "proxy/log.hpp"
 
@@ -15,8 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
-
-#include <sys/stat.h>
 
 #include <random>
 
@@ -42,31 +41,6 @@ std::int64_t unix_now() {
 double jitter_draw() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
-// What identifies a file's current content cheaply: stat() follows symlinks, so a
-// Kubernetes "..data" symlink swap or an atomic rename shows as a new inode.
-struct file_signature {
-    bool exists = false;
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    std::int64_t mtime_ns = 0;
-    std::int64_t ctime_ns = 0;
-    bool operator==(const file_signature&) const = default;
-};
-
-file_signature stat_file(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        return {};
-    }
-    return {true,
-            st.st_dev,
-            st.st_ino,
-            st.st_size,
-            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-            static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
 // Reads {issuer}/.well-known/openid-configuration's jwks_uri, checking its "issuer".

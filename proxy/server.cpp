@@ -2,6 +2,7 @@
 #include "proxy/server.hpp"
 
 #include "proxy/admin.hpp"
+#include "proxy/file_signature.hpp"
 #include "proxy/jwks_fetcher.hpp"
 #include "proxy/key_store.hpp"
 #include "proxy/listener.hpp"
@@ -24,6 +25,7 @@
 #include <csignal>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -241,6 +243,16 @@ void reload(control_plane& cp) {
         .emit();
 }
 
+void reload_safely(control_plane& cp) {
+    try {
+        reload(cp);
+    } catch (const std::exception& e) {
+        // The old configuration stays in force; the process never dies on a reload.
+        log_failure(core::log_level::error, "config_reload", e.what());
+        cp.st.stats->config_reload(false);
+    }
+}
+
 net::awaitable<void> reload_on_hangup(net::signal_set& hangup, control_plane& cp) {
     for (;;) {
         auto [ec, sig] = co_await hangup.async_wait(use_nothrow);
@@ -248,13 +260,36 @@ net::awaitable<void> reload_on_hangup(net::signal_set& hangup, control_plane& cp
         if (ec) {
             co_return;
         }
-        try {
-            reload(cp);
-        } catch (const std::exception& e) {
-            // The old configuration stays in force; the process never dies on SIGHUP.
-            log_failure(core::log_level::error, "config_reload", e.what());
-            cp.st.stats->config_reload(false);
+        reload_safely(cp);
+    }
+}
+
+// --watch-config: polls the file every second. A change is applied once the file has held
+// still for one more poll, so a file being written in place is not read half-written.
+net::awaitable<void> reload_on_change(net::io_context& control, control_plane& cp) {
+    constexpr auto poll = std::chrono::seconds(1);
+    net::steady_timer timer(control);
+    auto applied = stat_file(cp.config_file);
+    std::optional<file_signature> changed;
+    while (!cp.st.draining.load()) {
+        timer.expires_after(poll);
+        auto [ec] = co_await timer.async_wait(use_nothrow);
+        if (ec) {
+            co_return;
         }
+        const auto now = stat_file(cp.config_file);
+        if (now == applied) {
+            changed.reset();
+            continue;
+        }
+        if (!changed || *changed != now) {
+            changed = now; // still moving: look again at the next poll
+            continue;
+        }
+        applied = now;
+        changed.reset();
+        log_line(core::log_level::info, "config file changed").str("config", cp.config_file).emit();
+        reload_safely(cp);
     }
 }
 
@@ -304,7 +339,8 @@ net::awaitable<void> drain_on_signal(net::io_context& control, net::signal_set& 
 
 } // namespace
 
-int run_server(std::shared_ptr<const core::config> cfg, const std::string& config_file) {
+int run_server(std::shared_ptr<const core::config> cfg, const std::string& config_file,
+               server_options options) {
     std::signal(SIGPIPE, SIG_IGN);
     set_log_level(cfg->log.level);
 
@@ -355,6 +391,9 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     }
     l.start(workers, st);
     net::co_spawn(control, reload_on_hangup(hangup, cp), net::detached);
+    if (options.watch_config && !config_file.empty() && config_file.front() != '<') {
+        net::co_spawn(control, reload_on_change(control, cp), net::detached);
+    }
     net::co_spawn(control, drain_on_signal(control, signals, l, *fetcher, st, workers, guards),
                   net::detached);
 
@@ -366,6 +405,7 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
         .num("threads", static_cast<int>(n))
         .str("upstream", cfg->upstream.url)
         .str("config", config_file)
+        .flag("watch_config", options.watch_config)
         .emit();
 
     std::vector<std::thread> threads;

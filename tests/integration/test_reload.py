@@ -405,6 +405,66 @@ def _(ctx):
     t.close()
 
 
+# ------------------------------------------------------------------ --watch-config
+
+@case("reload.watch_config_applies_changes_without_sighup")
+def _(ctx):
+    e = Env(ctx, start=False)
+    e.gate.args = ["--watch-config"]
+    e.gate.start()
+    cfg = copy.deepcopy(e.cfg)
+    cfg["rules"] = [{"prefix": "/", "auth": "required"}]
+    write(e, cfg)
+    wait_event(e, "config reloaded", 1, timeout=6)
+    check(len(events(e, "config file changed")) == 1, "no 'config file changed' line")
+    expect_json_error(e.get("/public"), 401)
+    # an invalid edit is rejected and logged, the last good configuration stays
+    write(e, text="upstream: {url: 'ftp://nope'}\n")
+    wait_event(e, "config reload rejected", 1, timeout=6)
+    expect_json_error(e.get("/public"), 401)
+    expect_status(e.get("/public", e.token()), 200, "after a rejected edit")
+
+
+@case("reload.watch_config_follows_a_configmap_symlink_swap")
+def _(ctx):
+    # The kubelet's layout: jwtgate.yaml -> ..data/jwtgate.yaml, ..data -> ..<timestamp>
+    base = tempfile.mkdtemp(prefix="jwtgate-cm-", dir=ctx.tmp)
+    e = Env(ctx, start=False)
+
+    def publish(cfg, name):
+        d = os.path.join(base, name)
+        os.mkdir(d)
+        with open(os.path.join(d, "jwtgate.yaml"), "w") as f:
+            json.dump(cfg, f)
+        tmp = os.path.join(base, "..data_tmp")
+        os.symlink(name, tmp)
+        os.replace(tmp, os.path.join(base, "..data"))
+    publish(e.cfg, "..v1")
+    os.symlink("..data/jwtgate.yaml", os.path.join(base, "jwtgate.yaml"))
+    e.gate.cfg_path = os.path.join(base, "jwtgate.yaml")
+    e.gate.out_path = os.path.join(base, "out.log")
+    e.gate.err_path = os.path.join(base, "err.log")
+    e.gate.args = ["--watch-config"]
+    e.gate.start()
+    expect_status(e.get("/public"), 200, "before the swap")
+    cfg = copy.deepcopy(e.cfg)
+    cfg["rules"] = [{"prefix": "/", "auth": "deny"}]
+    publish(cfg, "..v2")
+    wait_event(e, "config reloaded", 1, timeout=6)
+    expect_json_error(e.get("/public"), 403)
+
+
+@case("reload.no_watch_without_the_flag")
+def _(ctx):
+    e = Env(ctx)
+    cfg = copy.deepcopy(e.cfg)
+    cfg["rules"] = [{"prefix": "/", "auth": "required"}]
+    write(e, cfg)
+    time.sleep(2.5)
+    check(not events(e, "config reloaded"), "reloaded without SIGHUP or --watch-config")
+    expect_status(e.get("/public"), 200, "old rules still in force")
+
+
 # ------------------------------------------------------------------ restart-only settings
 
 @case("reload.listen_admin_threads_need_restart")

@@ -207,6 +207,7 @@ class Gate:
         self.cfg_path = os.path.join(tmp, "jwtgate-%d.yaml" % self.port)
         with open(self.cfg_path, "w") as f:
             json.dump(cfg, f, indent=1)  # JSON is YAML
+        self.args = []  # extra command-line arguments
         self.out_path = self.cfg_path + ".stdout"
         self.err_path = self.cfg_path + ".stderr"
         self.proc = None
@@ -214,7 +215,7 @@ class Gate:
     def start(self, wait=True, timeout=10.0):
         STARTED.append(self)
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen([self.bin, "--config", self.cfg_path], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen([self.bin, "--config", self.cfg_path] + self.args, stdin=subprocess.DEVNULL,
                                          stdout=out, stderr=err, start_new_session=True, cwd=self.tmp)
         if wait:
             self.wait_port(timeout)
