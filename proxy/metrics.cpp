@@ -167,7 +167,7 @@ std::string metrics::render(const sources& src) const {
     out += "jwtgate_claim_headers_dropped_total " +
            std::to_string(claim_headers_dropped_.load(std::memory_order_relaxed)) + '\n';
     header(out, "jwtgate_config_reloads_total", "counter",
-           "Configuration reloads (SIGHUP) by result: applied, or rejected as invalid.");
+           "Configuration reloads (SIGHUP, --watch-config) by result: applied, or rejected.");
     out += "jwtgate_config_reloads_total{result=\"success\"} " +
            std::to_string(reloads_ok_.load(std::memory_order_relaxed)) + '\n';
     out += "jwtgate_config_reloads_total{result=\"error\"} " +

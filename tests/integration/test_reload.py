@@ -195,13 +195,12 @@ def _(ctx):
 
 # ------------------------------------------------------------------ key sources
 
-@case("reload.unchanged_key_source_keeps_keys_and_schedule")
-def _(ctx):
-    key = ctx.shared_key()
+def remote_gate(ctx, key):
+    """A started Env whose provider "main" fetches `key` from a local JWKS server (first
+    fetch done); returns (env, server)."""
     s = JwksServer()
     ctx.defer(s.close)
     s.set(JWKS_PATH, doc=jwks(key))
-    s.set("/other.json", doc=jwks(key))
     e = Env(ctx, start=False)
     prov = e.cfg["providers"][0]
     del prov["jwks"]
@@ -209,6 +208,14 @@ def _(ctx):
     write(e, e.cfg)
     e.gate.start()
     s.wait_count(JWKS_PATH, 1, 5)
+    return e, s
+
+
+@case("reload.unchanged_key_source_keeps_keys_and_schedule")
+def _(ctx):
+    key = ctx.shared_key()
+    e, s = remote_gate(ctx, key)
+    s.set("/other.json", doc=jwks(key))
     expect_status(e.get("/protected/a", e.token()), 200, "after the first fetch")
     # a policy change (audience, claim headers, rules) keeps the key source
     cfg = copy.deepcopy(e.cfg)
@@ -232,16 +239,7 @@ def _(ctx):
 @case("reload.unknown_kid_refetch_after_reload")
 def _(ctx):
     key = ctx.shared_key()
-    s = JwksServer()
-    ctx.defer(s.close)
-    s.set(JWKS_PATH, doc=jwks(key))
-    e = Env(ctx, start=False)
-    prov = e.cfg["providers"][0]
-    del prov["jwks"]
-    prov.update({"jwks_uri": s.url(JWKS_PATH), "jwks_refresh_interval": "60s", "jwks_min_refresh_interval": "1s"})
-    write(e, e.cfg)
-    e.gate.start()
-    s.wait_count(JWKS_PATH, 1, 5)
+    e, s = remote_gate(ctx, key)
     cfg = copy.deepcopy(e.cfg)
     cfg["rules"] = [{"prefix": "/", "auth": "required"}]
     reload_with(e, cfg)
