@@ -17,10 +17,7 @@ namespace jwtgate::core {
 
 namespace {
 
-struct md_ctx_deleter {
-    void operator()(EVP_MD_CTX* p) const noexcept { EVP_MD_CTX_free(p); }
-};
-using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, md_ctx_deleter>;
+using md_ctx_ptr = evp_md_ctx_ptr;
 
 const unsigned char* bytes(std::string_view s) noexcept {
     return reinterpret_cast<const unsigned char*>(s.data());
@@ -54,28 +51,54 @@ const EVP_MD* digest_of(jws_alg alg) noexcept {
     return nullptr;
 }
 
-// One-shot EVP_DigestVerify. `pss` switches RSA to PSS with MGF1 over the same hash and
-// a salt as long as the hash (RFC 7518 3.5); OpenSSL then checks that salt length exactly.
-bool digest_verify(EVP_PKEY* pkey, const EVP_MD* md, bool pss, std::string_view input,
-                   const unsigned char* sig, std::size_t sig_len) noexcept {
+bool is_pss(jws_alg alg) noexcept {
+    return alg == jws_alg::PS256 || alg == jws_alg::PS384 || alg == jws_alg::PS512;
+}
+
+// EVP_DigestVerifyInit for `alg` (`md` null: EdDSA, no prehash). PSS uses MGF1 over the
+// same hash and a salt as long as the hash (RFC 7518 3.5); OpenSSL then checks that salt
+// length exactly.
+md_ctx_ptr init_verify(EVP_PKEY* pkey, const EVP_MD* md, bool pss) noexcept {
     md_ctx_ptr ctx(EVP_MD_CTX_new());
     if (!ctx) {
-        return false;
+        return nullptr;
     }
     EVP_PKEY_CTX* pctx = nullptr; // owned by ctx
     if (EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, pkey) != 1) {
-        return false;
+        return nullptr;
     }
     if (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
                 EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)) {
-        return false;
+        return nullptr;
     }
+    return ctx;
+}
+
+// One-shot EVP_DigestVerify on a copy of the key's prepared context for `alg` (the
+// template is only read: EVP_MD_CTX_copy_ex takes it const, so concurrent verifications
+// may share it), or on a fresh one. FINALISE: the context is used once, so
+// EVP_DigestVerifyFinal need not duplicate it first.
+bool digest_verify(const jwk& key, jws_alg alg, std::string_view input, const unsigned char* sig,
+                   std::size_t sig_len) noexcept {
+    md_ctx_ptr ctx;
+    if (const auto& tmpl = key.prepared[static_cast<std::size_t>(alg)]) {
+        ctx.reset(EVP_MD_CTX_new());
+        if (!ctx || EVP_MD_CTX_copy_ex(ctx.get(), tmpl.get()) != 1) {
+            return false;
+        }
+    } else {
+        ctx = init_verify(key.pkey.get(), digest_of(alg), is_pss(alg));
+        if (!ctx) {
+            return false;
+        }
+    }
+    EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
     return EVP_DigestVerify(ctx.get(), sig, sig_len, bytes(input), input.size()) == 1;
 }
 
-bool verify_rsa(jws_alg alg, const jwk& key, std::string_view input, std::string_view sig,
-                bool pss) noexcept {
+bool verify_rsa(jws_alg alg, const jwk& key, std::string_view input,
+                std::string_view sig) noexcept {
     if (EVP_PKEY_get_base_id(key.pkey.get()) != EVP_PKEY_RSA) {
         return false;
     }
@@ -84,7 +107,7 @@ bool verify_rsa(jws_alg alg, const jwk& key, std::string_view input, std::string
     if (size <= 0 || sig.size() != static_cast<std::size_t>(size)) {
         return false;
     }
-    return digest_verify(key.pkey.get(), digest_of(alg), pss, input, bytes(sig), sig.size());
+    return digest_verify(key, alg, input, bytes(sig), sig.size());
 }
 
 // Group orders n, big-endian, at the field size (FIPS 186-4 D.1.2.3-5).
@@ -173,8 +196,7 @@ bool verify_ecdsa(jws_alg alg, const jwk& key, std::string_view input,
         start[2] = static_cast<unsigned char>(body_len);
     }
     start[0] = 0x30;
-    return digest_verify(key.pkey.get(), digest_of(alg), false, input, start,
-                         static_cast<std::size_t>(end - start));
+    return digest_verify(key, alg, input, start, static_cast<std::size_t>(end - start));
 }
 
 // RFC 8037 3.1: Ed25519 signs the message itself (no prehash), 64-byte signatures.
@@ -183,7 +205,7 @@ bool verify_eddsa(const jwk& key, std::string_view input, std::string_view sig) 
         EVP_PKEY_get_base_id(key.pkey.get()) != EVP_PKEY_ED25519 || sig.size() != 64) {
         return false;
     }
-    return digest_verify(key.pkey.get(), nullptr, false, input, bytes(sig), sig.size());
+    return digest_verify(key, jws_alg::EdDSA, input, bytes(sig), sig.size());
 }
 
 // RFC 7518 3.2: recompute the MAC and compare in constant time.
@@ -207,6 +229,19 @@ bool verify_hmac(jws_alg alg, const jwk& key, std::string_view input,
 
 } // namespace
 
+void prepare_verification(jwk& key) noexcept {
+    if (!key.pkey || key.kty == key_type::oct || key.kty == key_type::okp) {
+        return; // EdDSA and HMAC keep their own paths
+    }
+    for (std::size_t i = 0; i < jws_alg_count; ++i) {
+        const auto alg = static_cast<jws_alg>(i);
+        if (!key.serves(alg) || digest_of(alg) == nullptr) {
+            continue;
+        }
+        key.prepared[i] = init_verify(key.pkey.get(), digest_of(alg), is_pss(alg));
+    }
+}
+
 bool verify_signature(jws_alg alg, const jwk& key, std::string_view signing_input,
                       std::string_view signature) noexcept {
     if (!key.serves(alg)) {
@@ -221,10 +256,10 @@ bool verify_signature(jws_alg alg, const jwk& key, std::string_view signing_inpu
     switch (alg) {
     case jws_alg::RS256:
     case jws_alg::RS384:
-    case jws_alg::RS512: return verify_rsa(alg, key, signing_input, signature, false);
+    case jws_alg::RS512:
     case jws_alg::PS256:
     case jws_alg::PS384:
-    case jws_alg::PS512: return verify_rsa(alg, key, signing_input, signature, true);
+    case jws_alg::PS512: return verify_rsa(alg, key, signing_input, signature);
     case jws_alg::ES256:
     case jws_alg::ES384:
     case jws_alg::ES512: return verify_ecdsa(alg, key, signing_input, signature);

@@ -56,4 +56,9 @@ struct jwk;
 bool verify_signature(jws_alg alg, const jwk& key, std::string_view signing_input,
                       std::string_view signature) noexcept;
 
+// Fills key.prepared for every RS*/PS*/ES* algorithm `key` serves (called once, while the
+// key is built). An entry that cannot be prepared stays null; verification then
+// initialises a context itself. Never throws.
+void prepare_verification(jwk& key) noexcept;
+
 } // namespace jwtgate::core

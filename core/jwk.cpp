@@ -20,6 +20,10 @@ void evp_pkey_deleter::operator()(EVP_PKEY* p) const noexcept {
     EVP_PKEY_free(p);
 }
 
+void evp_md_ctx_deleter::operator()(EVP_MD_CTX* p) const noexcept {
+    EVP_MD_CTX_free(p);
+}
+
 bool jwk::serves(jws_alg a) const noexcept {
     if (key_type_of(a) != kty || (alg && *alg != a)) {
         return false;
@@ -444,6 +448,7 @@ result<std::shared_ptr<const jwk>> parse_jwk(const boost::json::object& obj, boo
     if (key->fingerprint.empty()) {
         return jwk_errc::openssl_failure;
     }
+    prepare_verification(*key);
     return std::shared_ptr<const jwk>(std::move(key));
 }
 

@@ -6,11 +6,13 @@
 
 #include <boost/json/object.hpp>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
 
 typedef struct evp_pkey_st EVP_PKEY;
+typedef struct evp_md_ctx_st EVP_MD_CTX;
 
 namespace jwtgate::core {
 
@@ -18,6 +20,11 @@ struct evp_pkey_deleter {
     void operator()(EVP_PKEY* p) const noexcept;
 };
 using evp_pkey_ptr = std::unique_ptr<EVP_PKEY, evp_pkey_deleter>;
+
+struct evp_md_ctx_deleter {
+    void operator()(EVP_MD_CTX* p) const noexcept;
+};
+using evp_md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, evp_md_ctx_deleter>;
 
 // Which curve an EC or OKP key is on; `none` for RSA and oct keys.
 enum class key_curve : std::uint8_t { none, p256, p384, p521, ed25519 };
@@ -32,6 +39,11 @@ struct jwk {
     std::string secret;         // oct only: the raw key bytes
     std::string fingerprint;    // stable identity of the key material (hex SHA-256)
     std::size_t rsa_bits = 0;   // RSA modulus size
+    // One verification context per RSA/ECDSA algorithm the key serves, initialised once
+    // (digest, key, PSS parameters) by prepare_verification and only ever read: a
+    // verification works on a copy (EVP_DigestVerifyInit costs about as much as a fifth of
+    // an RSA-2048 verification in OpenSSL 3). Null entries fall back to a fresh init.
+    std::array<evp_md_ctx_ptr, jws_alg_count> prepared;
 
     // True when this key may verify `a`: the key type fits the algorithm family, the
     // curve fits ES256/384/512, and the JWK's own "alg" (if any) equals `a`.

@@ -13,9 +13,11 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace bdata = boost::unit_test::data;
@@ -566,6 +568,107 @@ BOOST_AUTO_TEST_CASE(many_ecdsa_signatures_verify) {
         BOOST_TEST(saw_leading_zero, curve);
         BOOST_TEST(saw_high_bit, curve); // (P-521's top byte is 0 or 1: not applicable)
     }
+}
+
+
+namespace {
+
+// A copy of `k` without prepared contexts: verification initialises its own each time.
+std::shared_ptr<const jwk> unprepared(const jwk& k) {
+    auto bare = std::make_shared<jwk>();
+    bare->kid = k.kid;
+    bare->kty = k.kty;
+    bare->curve = k.curve;
+    bare->alg = k.alg;
+    BOOST_REQUIRE(EVP_PKEY_up_ref(k.pkey.get()) == 1);
+    bare->pkey = evp_pkey_ptr(k.pkey.get());
+    bare->fingerprint = k.fingerprint;
+    bare->rsa_bits = k.rsa_bits;
+    return bare;
+}
+
+std::vector<jws_alg> prepared_algs(const jwk& k) {
+    std::vector<jws_alg> out;
+    for (jws_alg a : all_algs) {
+        if (k.prepared[static_cast<std::size_t>(a)]) {
+            out.push_back(a);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(prepared_contexts_cover_exactly_the_served_algorithms) {
+    auto rsa = shared_rsa(2048, 0);
+    const auto any_rsa = load_jwk(public_jwk(rsa.get()));
+    const std::vector<jws_alg> rsa_algs{jws_alg::RS256, jws_alg::RS384, jws_alg::RS512,
+                                        jws_alg::PS256, jws_alg::PS384, jws_alg::PS512};
+    BOOST_TEST((prepared_algs(*any_rsa) == rsa_algs));
+
+    auto o = public_jwk(rsa.get());
+    o["alg"] = "PS384";
+    const auto ps384_only = load_jwk(o);
+    BOOST_TEST((prepared_algs(*ps384_only) == std::vector<jws_alg>{jws_alg::PS384}));
+
+    auto p384 = gen_ec("P-384");
+    BOOST_TEST(
+        (prepared_algs(*load_jwk(public_jwk(p384.get()))) == std::vector<jws_alg>{jws_alg::ES384}));
+    auto ed = gen_ed25519();
+    BOOST_TEST(prepared_algs(*load_jwk(public_jwk(ed.get()))).empty());
+    BOOST_TEST(prepared_algs(*oct_key(std::string(32, 'k'))).empty());
+}
+
+BOOST_DATA_TEST_CASE(prepared_and_fresh_contexts_agree, bdata::make(generated_cases), c) {
+    if (c.k == kind::hmac || c.k == kind::ed25519) {
+        return; // no prepared contexts for these
+    }
+    const signer s = make_signer(c, 0);
+    const auto bare = unprepared(*s.key);
+    BOOST_TEST(!prepared_algs(*s.key).empty());
+    for (std::string input : {"e30.e30", "x"}) {
+        const std::string sig = s.sign_input(c, input);
+        for (jws_alg a : all_algs) {
+            for (const std::string& candidate : {sig, flip_bit(sig, 5)}) {
+                BOOST_TEST(verify_signature(a, *s.key, input, candidate) ==
+                               verify_signature(a, *bare, input, candidate),
+                           to_string(a));
+            }
+        }
+        BOOST_TEST(verify_signature(c.alg, *s.key, input, sig));
+        BOOST_TEST(verify_signature(c.alg, *bare, input, sig));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_verifications_share_prepared_contexts) {
+    // Every worker thread verifies with the same key object, so its prepared contexts are
+    // copied concurrently: each result must still be exact.
+    const generated_case c{"ps256_2048", jws_alg::PS256, kind::pss, 2048};
+    const signer s = make_signer(c, 0);
+    std::vector<std::string> inputs, sigs;
+    for (int i = 0; i < 16; ++i) {
+        inputs.push_back("e30." + std::to_string(i));
+        sigs.push_back(s.sign_input(c, inputs.back()));
+    }
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 50; ++round) {
+                for (std::size_t i = 0; i < inputs.size(); ++i) {
+                    const auto& other = sigs[(i + 1 + static_cast<std::size_t>(t)) % sigs.size()];
+                    if (!verify_signature(c.alg, *s.key, inputs[i], sigs[i]) ||
+                        verify_signature(c.alg, *s.key, inputs[i], other)) {
+                        ++wrong;
+                    }
+                }
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    BOOST_TEST(wrong.load() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
