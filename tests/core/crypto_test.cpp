@@ -570,7 +570,6 @@ BOOST_AUTO_TEST_CASE(many_ecdsa_signatures_verify) {
     }
 }
 
-
 namespace {
 
 // A copy of `k` without prepared contexts: verification initialises its own each time.
