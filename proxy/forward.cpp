@@ -9,6 +9,8 @@
 #include "proxy/worker.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
@@ -16,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 namespace jwtgate::proxy {
@@ -25,6 +28,9 @@ namespace {
 constexpr auto use_nothrow = net::as_tuple(net::use_awaitable);
 constexpr std::size_t relay_buffer_bytes = 64 * 1024;
 constexpr std::uint32_t upstream_header_limit = 64 * 1024;
+// How long an Expect: 100-continue request waits for the upstream's 100 before its body is
+// sent anyway (curl waits as long for a server's 100).
+constexpr std::chrono::milliseconds continue_wait{1000};
 
 using clock = std::chrono::steady_clock;
 using response_parser = http::response_parser<http::buffer_body>;
@@ -65,6 +71,7 @@ class forwarder {
     net::awaitable<step> exchange(bool last_attempt);
     net::awaitable<beast::error_code> read_response_head(std::optional<response_parser>& rp,
                                                          bool want_continue);
+    net::awaitable<bool> upstream_speaks_within(std::chrono::milliseconds wait);
     net::awaitable<void> relay_response(response_parser& rp);
     net::awaitable<void> relay_informational(const http::response_header<>& in);
     net::awaitable<void> answer(int status, std::string_view why);
@@ -247,20 +254,25 @@ net::awaitable<step> forwarder::exchange(bool last_attempt) {
 
     std::optional<response_parser> rp;
     if (fr_.has_body() && fr_.expect_continue) {
-        auto ec = co_await read_response_head(rp, true);
-        if (ec) {
-            note_upstream_failure("upstream_read", ec, failure_kind(ec));
-            co_await answer(ec == beast::error::timeout ? 504 : 502, {});
-            co_return step::done;
+        // The upstream's 100 (or early final answer) is awaited for a moment only: an
+        // upstream that ignores the expectation and waits for the body gets it after
+        // continue_wait, with jwtgate's own 100 to the client (RFC 9110 10.1.1).
+        if (co_await upstream_speaks_within(continue_wait)) {
+            auto ec = co_await read_response_head(rp, true);
+            if (ec) {
+                note_upstream_failure("upstream_read", ec, failure_kind(ec));
+                co_await answer(ec == beast::error::timeout ? 504 : 502, {});
+                co_return step::done;
+            }
+            if (rp->get().result_int() != 100) {
+                // A final answer before the body: relay it; the body stays unread.
+                res_.keep_alive = false;
+                res_.unread_body = true;
+                co_await relay_response(*rp);
+                co_return step::done;
+            }
+            rp.reset();
         }
-        if (rp->get().result_int() != 100) {
-            // A final answer before the body: relay it; the body stays unread.
-            res_.keep_alive = false;
-            res_.unread_body = true;
-            co_await relay_response(*rp);
-            co_return step::done;
-        }
-        rp.reset();
         c_.stream.tcp().expires_after(cfg_.limits.idle_timeout);
         static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
         auto [cec, cn] = co_await net::async_write(
@@ -315,6 +327,32 @@ net::awaitable<step> forwarder::exchange(bool last_attempt) {
     }
     co_await relay_response(*rp);
     co_return step::done;
+}
+
+// True when the upstream sends something (or fails) within `wait`; false when it stays
+// silent. Waits for readability only, so nothing is consumed and the socket stays usable.
+net::awaitable<bool> forwarder::upstream_speaks_within(std::chrono::milliseconds wait) {
+    auto& up = *conn_;
+    if (up.buffer.size() != 0) {
+        co_return true;
+    }
+    // The timer's handler may run after this coroutine returned: it touches the socket
+    // only while the wait below is still pending (`waiting`).
+    auto waiting = std::make_shared<bool>(true);
+    auto silent = std::make_shared<bool>(false);
+    auto ex = co_await net::this_coro::executor;
+    net::steady_timer timer(ex, wait);
+    timer.async_wait([waiting, silent, &sock = up.stream.socket()](const beast::error_code& ec) {
+        if (!ec && *waiting) {
+            *silent = true;
+            beast::error_code ignored;
+            sock.cancel(ignored);
+        }
+    });
+    co_await up.stream.socket().async_wait(net::socket_base::wait_read, use_nothrow);
+    *waiting = false;
+    timer.cancel();
+    co_return !*silent;
 }
 
 // Reads response heads until a final one (or 101, or 100 when `want_continue`); other

@@ -235,6 +235,23 @@ def _(ctx):
         expect_status(r, 403, "upstream's early answer")
     with Conn(e.port) as c:
         expect_json_error(c.request("GET", "/x", [("Expect", "something-else")]), 417)
+    # an upstream that ignores the expectation and waits for the body: after a moment
+    # jwtgate sends its own 100, and the body flows (no 504 after upstream.timeout)
+    with Conn(e.port) as c:
+        body = os.urandom(30000)
+        t0 = time.monotonic()
+        c.send(b"POST /silent HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nExpect: 100-continue\r\n"
+               b"X-Test-Control: no100\r\n\r\n" % len(body))
+        v, status, _, _ = c.read_head()
+        waited = time.monotonic() - t0
+        check(status == 100, "expected jwtgate's 100 Continue, got %d" % status)
+        check(0.5 <= waited < 5, "100 Continue after %.2fs (expected about 1 s)" % waited)
+        c.send(body)
+        r = c.read_response()
+        expect_status(r, 200, "body sent after jwtgate's own 100")
+        check(r.json()["body_len"] == len(body), "body of the silent-upstream request altered")
+        # the connection stays usable
+        expect_status(c.request("GET", "/after-silent"), 200, "next request on the connection")
 
 
 @case("http.websocket_tunnel")
