@@ -277,6 +277,7 @@ int run_verify_token(std::span<const std::string_view> args) {
 }
 
 int run_proxy(const std::string& file, server_options options) {
+    options.loaded_signature = stat_file(file); // before the read: a later edit is seen
     auto cfg = load_or_report(file);
     if (!cfg) {
         return exit_config;

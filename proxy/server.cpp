@@ -266,10 +266,10 @@ net::awaitable<void> reload_on_hangup(net::signal_set& hangup, control_plane& cp
 
 // --watch-config: polls the file every second. A change is applied once the file has held
 // still for one more poll, so a file being written in place is not read half-written.
-net::awaitable<void> reload_on_change(net::io_context& control, control_plane& cp) {
+net::awaitable<void> reload_on_change(net::io_context& control, control_plane& cp,
+                                      file_signature applied) {
     constexpr auto poll = std::chrono::seconds(1);
     net::steady_timer timer(control);
-    auto applied = stat_file(cp.config_file);
     std::optional<file_signature> changed;
     while (!cp.st.draining.load()) {
         timer.expires_after(poll);
@@ -392,7 +392,8 @@ int run_server(std::shared_ptr<const core::config> cfg, const std::string& confi
     l.start(workers, st);
     net::co_spawn(control, reload_on_hangup(hangup, cp), net::detached);
     if (options.watch_config && !config_file.empty() && config_file.front() != '<') {
-        net::co_spawn(control, reload_on_change(control, cp), net::detached);
+        net::co_spawn(control, reload_on_change(control, cp, options.loaded_signature),
+                      net::detached);
     }
     net::co_spawn(control, drain_on_signal(control, signals, l, *fetcher, st, workers, guards),
                   net::detached);

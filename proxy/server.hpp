@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/config.hpp"
+#include "proxy/file_signature.hpp"
 
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@ struct server_options {
     // Also reload when the config file changes (polled every second; applied once the
     // file has held still for a poll), not only on SIGHUP.
     bool watch_config = false;
+    // The config file as it was before it was read: a change after that is a change.
+    file_signature loaded_signature;
 };
 
 // Runs jwtgate with a loaded config until SIGTERM or SIGINT: binds the listener (the port
