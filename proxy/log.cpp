@@ -115,19 +115,23 @@ log_line& log_line::str(std::string_view k, std::string_view value) {
     return *this;
 }
 
-log_line& log_line::num(std::string_view k, std::int64_t value) {
-    key(k);
+namespace {
+template <class Int> void append_integer(std::string& out, Int value) {
     char tmp[24];
     const auto r = std::to_chars(tmp, tmp + sizeof tmp, value);
-    buf_.append(tmp, r.ptr);
+    out.append(tmp, r.ptr);
+}
+} // namespace
+
+log_line& log_line::num(std::string_view k, std::int64_t value) {
+    key(k);
+    append_integer(buf_, value);
     return *this;
 }
 
 log_line& log_line::num(std::string_view k, std::uint64_t value) {
     key(k);
-    char tmp[24];
-    const auto r = std::to_chars(tmp, tmp + sizeof tmp, value);
-    buf_.append(tmp, r.ptr);
+    append_integer(buf_, value);
     return *this;
 }
 

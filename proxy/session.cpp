@@ -143,6 +143,12 @@ class session {
 
     // The configuration in force: the worker's newest when this request started.
     const core::config& cfg() const noexcept { return *gen_->cfg; }
+    // Takes the worker's newest generation; no reference-count traffic when unchanged.
+    void refresh_generation() {
+        if (gen_ != w_.gen) {
+            gen_ = w_.gen;
+        }
+    }
 
     worker& w_;
     server_state& st_;
@@ -238,12 +244,12 @@ void session::finish(access_entry& e, clock::time_point started) {
 }
 
 net::awaitable<bool> session::serve_one(bool first) {
-    gen_ = w_.gen; // an idle connection must not pin a replaced configuration
+    refresh_generation(); // an idle connection must not pin a replaced configuration
     if (!co_await wait_for_request(first)) {
         co_return false;
     }
     const auto started = clock::now();
-    gen_ = w_.gen; // a reload applies from the next request on; this one keeps gen_
+    refresh_generation(); // a reload applies from the next request on; this one keeps gen_
     const generation& g = *gen_;
     http::request_parser<http::empty_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(

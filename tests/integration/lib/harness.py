@@ -198,43 +198,15 @@ def leaked_token_parts(outputs):
     return sorted({p for p in tokens_util.MINTED for text in outputs if p in text})
 
 
-class Gate:
-    """jwtgate started with a generated config; killed by PID when the test ends."""
+class Process:
+    """A jwtgate process in its own session, its stdout and stderr in files; killed by PID."""
 
-    def __init__(self, binary, cfg, tmp):
-        self.bin, self.cfg, self.tmp = binary, cfg, tmp
-        self.port = cfg["listen"]["port"]
-        self.cfg_path = os.path.join(tmp, "jwtgate-%d.yaml" % self.port)
-        with open(self.cfg_path, "w") as f:
-            json.dump(cfg, f, indent=1)  # JSON is YAML
-        self.args = []  # extra command-line arguments
-        self.out_path = self.cfg_path + ".stdout"
-        self.err_path = self.cfg_path + ".stderr"
-        self.proc = None
+    proc = None
 
-    def start(self, wait=True, timeout=10.0):
-        STARTED.append(self)
+    def launch(self, argv, cwd):
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen([self.bin, "--config", self.cfg_path] + self.args, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=err, start_new_session=True, cwd=self.tmp)
-        if wait:
-            self.wait_port(timeout)
-        return self
-
-    def wait_port(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            rc = self.proc.poll()
-            if rc is not None:
-                raise Failure("jwtgate exited with %s: %s" % (rc, self.stderr()[-400:]))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise Failure("jwtgate did not accept on port %d within %.0fs" % (self.port, timeout))
-            time.sleep(0.02)
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                         start_new_session=True, cwd=cwd)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -263,6 +235,42 @@ class Gate:
     def stderr(self):
         with open(self.err_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+
+class Gate(Process):
+    """jwtgate started with a generated config; killed by PID when the test ends."""
+
+    def __init__(self, binary, cfg, tmp):
+        self.bin, self.cfg, self.tmp = binary, cfg, tmp
+        self.port = cfg["listen"]["port"]
+        self.cfg_path = os.path.join(tmp, "jwtgate-%d.yaml" % self.port)
+        with open(self.cfg_path, "w") as f:
+            json.dump(cfg, f, indent=1)  # JSON is YAML
+        self.args = []  # extra command-line arguments
+        self.out_path = self.cfg_path + ".stdout"
+        self.err_path = self.cfg_path + ".stderr"
+
+    def start(self, wait=True, timeout=10.0):
+        STARTED.append(self)
+        self.launch([self.bin, "--config", self.cfg_path] + self.args, self.tmp)
+        if wait:
+            self.wait_port(timeout)
+        return self
+
+    def wait_port(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            rc = self.proc.poll()
+            if rc is not None:
+                raise Failure("jwtgate exited with %s: %s" % (rc, self.stderr()[-400:]))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise Failure("jwtgate did not accept on port %d within %.0fs" % (self.port, timeout))
+            time.sleep(0.02)
 
     def log_lines(self):
         out = []

@@ -4,13 +4,11 @@ waits, a JWKS server on loopback, and the `jwtgate demo` process."""
 import http.server
 import json
 import os
-import signal
 import socket
-import subprocess
 import threading
 import time
 
-from lib.harness import Failure, check, request
+from lib.harness import Failure, Process, check, request
 from lib.promtext import ParseError, parse
 
 
@@ -103,25 +101,14 @@ class JwksServer:
         self.srv.server_close()
 
 
-class Demo:
+class Demo(Process):
     """`jwtgate demo --port P --admin-port A`, its own session, killed by PID."""
 
     def __init__(self, binary, tmp, port, admin_port):
         self.port, self.admin_port = port, admin_port
         self.out_path = os.path.join(tmp, "demo-%d.stdout" % port)
         self.err_path = os.path.join(tmp, "demo-%d.stderr" % port)
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.proc = subprocess.Popen([binary, "demo", "--port", str(port), "--admin-port", str(admin_port)],
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                         start_new_session=True, cwd=tmp)
-
-    def stdout(self):
-        with open(self.out_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stderr(self):
-        with open(self.err_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        self.launch([binary, "demo", "--port", str(port), "--admin-port", str(admin_port)], tmp)
 
     def wait_token(self, timeout=15.0):
         deadline = time.monotonic() + timeout
@@ -147,23 +134,3 @@ class Demo:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise Failure("demo not accepting on %d" % self.port)
             time.sleep(0.05)
-
-    def signal(self, sig):
-        os.kill(self.proc.pid, sig)
-
-    def wait_exit(self, timeout):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self):
-        if self.proc.poll() is None:
-            try:
-                os.kill(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                pass
